@@ -1,0 +1,47 @@
+# The two commands of README.md: `make run` and `make test`, each from nothing on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app surveys
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEMO_RESPONSES ?= 3000
+
+.PHONY: run test install install-test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamp files make `make` reinstall only when setup.cfg changed.
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# A local secret key, made once; production sets SURVEYS_SECRET_KEY instead.
+instance/config.py:
+	mkdir -p instance
+	printf 'SECRET_KEY = "%s"\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > $@
+
+run: install instance/config.py
+	$(FLASK) db upgrade
+	$(FLASK) seed
+	$(FLASK) demo --responses $(DEMO_RESPONSES) --if-empty
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) 'surveys:create_app()'
+
+test: install-test
+	$(BIN)/ruff check surveys tests
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check surveys tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

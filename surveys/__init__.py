@@ -1,0 +1,36 @@
+"""surveys: the waardering measurement service of Stichting Sociaal Team Houten."""
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config in order (defaults, instance/config.py, SURVEYS_* environment, the test
+    mapping), then extensions, blueprints, error pages and CLI commands."""
+    app = Flask(__name__, instance_relative_config=True)
+
+    from . import config
+
+    app.config.from_object(config.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("SURVEYS")
+    if test_config:
+        app.config.from_mapping(test_config)
+    config.finish(app)
+
+    from .extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=config.MIGRATIONS_DIR)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from . import errors, health, respond
+
+    app.register_blueprint(respond.bp)
+    app.register_blueprint(health.bp)
+    errors.register(app)
+
+    from . import cli
+
+    cli.register(app)
+    return app

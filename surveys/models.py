@@ -1,0 +1,119 @@
+"""Database tables. Privacy is part of the schema: a response holds no code, address, user agent or
+time of day, and nothing links an invitation code to the response it produced."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+CHANNELS = ("code", "open", "paper")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class QuestionnaireVersion(db.Model):
+    """One wording of a questionnaire. Responses point at the version they answered."""
+
+    __tablename__ = "questionnaire_version"
+    __table_args__ = (
+        UniqueConstraint("questionnaire", "version"),
+        UniqueConstraint("questionnaire", "checksum", name="uq_questionnaire_version_checksum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int]
+    checksum: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Round(db.Model):
+    """A meetronde: one questionnaire asked in one period, with the population it was sent to."""
+
+    __tablename__ = "round"
+    __table_args__ = (
+        CheckConstraint("closes_on >= opens_on", name="dates_in_order"),
+        CheckConstraint("population IS NULL OR population > 0", name="population_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire: Mapped[str] = mapped_column(String(20), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    population: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    codes: Mapped[list["InvitationCode"]] = relationship(back_populates="round", passive_deletes=True)
+
+    def is_open_on(self, day: date) -> bool:
+        return self.opens_on <= day <= self.closes_on
+
+
+class InvitationCode(db.Model):
+    """A one-time code, stored only as its SHA-256 hash. `used` is set by a conditional update in the
+    same transaction that stores the response, so a code can never yield two responses."""
+
+    __tablename__ = "invitation_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used: Mapped[bool] = mapped_column(default=False)
+
+    round: Mapped[Round] = relationship(back_populates="codes")
+
+
+class Response(db.Model):
+    """One submitted questionnaire: version, period, day, channel. Nothing that points at a person."""
+
+    __tablename__ = "response"
+    __table_args__ = (CheckConstraint(f"channel IN {CHANNELS}", name="channel_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"), index=True)
+    questionnaire: Mapped[str] = mapped_column(String(20))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"), index=True)
+    submitted_on: Mapped[date] = mapped_column(Date)
+    half_year: Mapped[str] = mapped_column(String(7))
+    quarter: Mapped[str] = mapped_column(String(7))
+    channel: Mapped[str] = mapped_column(String(10))
+
+    answers: Mapped[list["Answer"]] = relationship(back_populates="response", passive_deletes=True)
+    version: Mapped[QuestionnaireVersion] = relationship()
+
+
+Index("ix_response_questionnaire_half_year", Response.questionnaire, Response.half_year)
+
+
+class Answer(db.Model):
+    """One answer of a response: a number (grade 1-10, agree 1-5), a code (weet_niet, nvt, a choice)
+    or a free text. The response's periods are repeated here so a report is one indexed scan per item,
+    never a join over all responses. Item keys are unique across questionnaires."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN value IS NULL THEN 0 ELSE 1 END) + (CASE WHEN code IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN text IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_kind_of_answer",
+        ),
+        CheckConstraint("value IS NULL OR value BETWEEN 1 AND 10", name="value_in_range"),
+        Index("ix_answer_item_half_year", "item", "half_year", "value", "code"),
+        Index("ix_answer_item_quarter", "item", "quarter", "value", "code"),
+    )
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
+    item: Mapped[str] = mapped_column(String(40), primary_key=True)
+    half_year: Mapped[str] = mapped_column(String(7))
+    quarter: Mapped[str] = mapped_column(String(7))
+    value: Mapped[int | None]
+    code: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")

@@ -1,0 +1,360 @@
+"""The questionnaires and the KPI catalogue, read from the TOML files beside this module.
+
+The files are data (see SCHEMA.md). Everything in them is checked here, and a mistake is reported
+with the file and item it is in, so a person editing wording sees at once what to fix."""
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from importlib import resources
+from typing import Any
+
+QUESTIONNAIRE_KEYS = ("client", "partner", "gemeente", "medewerker")
+ITEM_TYPES = ("grade", "agree", "choice", "open")
+MISSING_CODES = ("weet_niet", "nvt")
+PERIOD_KINDS = ("half_year", "quarter")
+MAX_OPEN_LENGTH = 2000
+LANGUAGES = ("nl", "en")
+
+
+class QuestionnaireError(ValueError):
+    """A data file that does not follow SCHEMA.md; the message lists every problem found."""
+
+
+@dataclass(frozen=True)
+class Text:
+    nl: str
+    en: str
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" else self.nl
+
+
+@dataclass(frozen=True)
+class Option:
+    code: str
+    label: Text
+
+
+GRADE_ENDS = {1: Text("zeer slecht", "very poor"), 10: Text("uitstekend", "excellent")}
+AGREE_LABELS = {
+    5: Text("Helemaal mee eens", "Strongly agree"),
+    4: Text("Mee eens", "Agree"),
+    3: Text("Niet mee eens en niet mee oneens", "Neither agree nor disagree"),
+    2: Text("Niet mee eens", "Disagree"),
+    1: Text("Helemaal niet mee eens", "Strongly disagree"),
+}
+MISSING_LABELS = {
+    "weet_niet": Text("Weet ik niet", "I don't know"),
+    "nvt": Text("Niet van toepassing", "Not applicable"),
+}
+GRADE_ONLY_MISSING = Text("Weet ik niet / n.v.t.", "I don't know / not applicable")
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    type: str
+    text: Text
+    required: bool
+    background: bool = False
+    hint: Text | None = None
+    missing: tuple[str, ...] = ()
+    nvt_label: Text | None = None
+    options: tuple[Option, ...] = ()
+    max_length: int = MAX_OPEN_LENGTH
+
+    @property
+    def scale(self) -> tuple[int, ...]:
+        """The numeric answers in the order they are shown."""
+        if self.type == "grade":
+            return tuple(range(1, 11))
+        if self.type == "agree":
+            return (5, 4, 3, 2, 1)
+        return ()
+
+    def answer_options(self) -> tuple[Option, ...]:
+        """Every answer a respondent can pick, scale first, then the non-scale answers."""
+        if self.type == "open":
+            return ()
+        if self.type == "choice":
+            scale: tuple[Option, ...] = self.options
+        elif self.type == "agree":
+            scale = tuple(Option(str(v), AGREE_LABELS[v]) for v in self.scale)
+        else:
+            scale = tuple(Option(str(v), Text(str(v), str(v))) for v in self.scale)
+        return scale + tuple(Option(code, self.missing_label(code)) for code in self.missing)
+
+    def missing_label(self, code: str) -> Text:
+        if code == "nvt" and self.nvt_label:
+            return self.nvt_label
+        if code == "weet_niet" and self.type == "grade" and "nvt" not in self.missing:
+            return GRADE_ONLY_MISSING
+        return MISSING_LABELS[code]
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    key: str
+    title: Text
+    intro: Text
+    min_n: int
+    open_link: bool
+    reporting: tuple[str, ...]
+    items: tuple[Item, ...]
+    definition: dict  # the checked file contents, as stored with each version
+
+    @property
+    def checksum(self) -> str:
+        """Identifies the wording: equal definitions give equal checksums."""
+        canonical = json.dumps(self.definition, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def item(self, key: str) -> Item:
+        for item in self.items:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    def __hash__(self) -> int:
+        return hash(self.checksum)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    questionnaire: str
+    item: str
+    statistic: str  # "mean" or "share"
+    share_codes: tuple[str, ...]
+    operator: str  # ">" or ">="
+    norm: Fraction  # exact, so "> 7" and "> 0.7" are checked on integers
+    label: Text
+
+
+class _Checker:
+    """Collects problems with their place in the file, so one run reports them all."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append(f"{self.source}: {where}: {message}" if where else f"{self.source}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise QuestionnaireError("\n".join(self.problems))
+
+    def text(self, data: dict, field: str, where: str, required: bool = True) -> Text | None:
+        value = data.get(field)
+        if value is None and not required:
+            return None
+        if not isinstance(value, dict):
+            self.fail(where, f"'{field}' needs a Dutch and an English text ({field}.nl and {field}.en)")
+            return Text("", "")
+        for language in LANGUAGES:
+            if not isinstance(value.get(language), str) or not value[language].strip():
+                self.fail(where, f"'{field}.{language}' is missing or empty")
+        extra = set(value) - set(LANGUAGES)
+        if extra:
+            self.fail(where, f"'{field}' has unknown languages {sorted(extra)}; use nl and en")
+        return Text(str(value.get("nl", "")).strip(), str(value.get("en", "")).strip())
+
+    def unknown_fields(self, data: dict, allowed: set[str], where: str) -> None:
+        for field in sorted(set(data) - allowed):
+            self.fail(where, f"unknown field '{field}'")
+
+
+_ITEM_FIELDS = {"key", "type", "required", "background", "text", "hint", "missing", "nvt_label", "options",
+                "max_length"}
+_QUESTIONNAIRE_FIELDS = {"key", "title", "intro", "min_n", "open_link", "reporting", "items"}
+
+
+def _parse_option(check: _Checker, data: Any, where: str) -> Option | None:
+    if not isinstance(data, dict):
+        check.fail(where, "an option must be a table with code and label")
+        return None
+    check.unknown_fields(data, {"code", "label"}, where)
+    code = data.get("code")
+    if not isinstance(code, str) or not code or code != code.lower() or not code.replace("_", "").isalnum():
+        check.fail(where, f"option code {code!r} must be a lowercase key such as 'een_beetje'")
+        code = str(code)
+    if code in MISSING_CODES:
+        check.fail(where, f"option code '{code}' is reserved; list it under 'missing' instead")
+    return Option(code, check.text(data, "label", where))
+
+
+def _parse_item(check: _Checker, data: Any, where: str) -> Item | None:
+    if not isinstance(data, dict):
+        check.fail(where, "an item must be a table")
+        return None
+    key = data.get("key")
+    if not isinstance(key, str) or not key or not key.replace("_", "").isalnum():
+        check.fail(where, f"'key' {key!r} must be a key such as C1 or respondent_role")
+        key = str(key)
+    where = f"{where} ({key})"
+    check.unknown_fields(data, _ITEM_FIELDS, where)
+    kind = data.get("type")
+    if kind not in ITEM_TYPES:
+        check.fail(where, f"'type' must be one of {', '.join(ITEM_TYPES)}, not {kind!r}")
+        return None
+    required = data.get("required", False)
+    if not isinstance(required, bool) or (kind == "open" and required):
+        check.fail(where, "'required' must be true or false (and false for open items)")
+    background = data.get("background", False)
+    if not isinstance(background, bool):
+        check.fail(where, "'background' must be true or false")
+    missing = data.get("missing", [])
+    if not isinstance(missing, list) or any(code not in MISSING_CODES for code in missing):
+        check.fail(where, f"'missing' must be a list drawn from {', '.join(MISSING_CODES)}")
+        missing = []
+    if kind in ("grade", "agree") and not missing:
+        check.fail(where, f"a {kind} item must offer 'weet_niet' (missing = [\"weet_niet\"])")
+    if kind not in ("grade", "agree", "choice") and missing:
+        check.fail(where, f"'missing' does not apply to {kind} items")
+    options = ()
+    if kind == "choice":
+        raw = data.get("options")
+        if not isinstance(raw, list) or len(raw) < 2:
+            check.fail(where, "a choice item needs at least two [[items.options]]")
+            raw = []
+        parsed = [_parse_option(check, option, f"{where} option {i + 1}") for i, option in enumerate(raw)]
+        options = tuple(option for option in parsed if option)
+        codes = [option.code for option in options]
+        if len(set(codes)) != len(codes):
+            check.fail(where, f"option codes repeat: {codes}")
+    elif "options" in data:
+        check.fail(where, f"'options' only applies to choice items, not {kind}")
+    max_length = data.get("max_length", MAX_OPEN_LENGTH)
+    if not isinstance(max_length, int) or not 1 <= max_length <= MAX_OPEN_LENGTH:
+        check.fail(where, f"'max_length' must be a whole number from 1 to {MAX_OPEN_LENGTH}")
+        max_length = MAX_OPEN_LENGTH
+    nvt_label = check.text(data, "nvt_label", where, required=False)
+    if nvt_label and "nvt" not in missing:
+        check.fail(where, "'nvt_label' is set but 'nvt' is not in 'missing'")
+    return Item(
+        key=key, type=kind, text=check.text(data, "text", where), required=bool(required),
+        background=bool(background), hint=check.text(data, "hint", where, required=False),
+        missing=tuple(missing), nvt_label=nvt_label, options=options, max_length=max_length,
+    )
+
+
+def parse_questionnaire(data: dict, source: str) -> Questionnaire:
+    """Check a questionnaire definition (as read from TOML or from the database) and build it."""
+    check = _Checker(source)
+    if not isinstance(data, dict):
+        check.fail("", "the file must hold a table")
+        check.raise_if_any()
+    check.unknown_fields(data, _QUESTIONNAIRE_FIELDS, "")
+    key = data.get("key")
+    if key not in QUESTIONNAIRE_KEYS:
+        check.fail("key", f"must be one of {', '.join(QUESTIONNAIRE_KEYS)}, not {key!r}")
+    min_n = data.get("min_n")
+    if not isinstance(min_n, int) or isinstance(min_n, bool) or not 1 <= min_n <= 100:
+        check.fail("min_n", f"must be a whole number from 1 to 100, not {min_n!r}")
+    open_link = data.get("open_link", False)
+    if not isinstance(open_link, bool):
+        check.fail("open_link", "must be true or false")
+    reporting = data.get("reporting", ["half_year"])
+    if not isinstance(reporting, list) or not reporting or any(r not in PERIOD_KINDS for r in reporting):
+        check.fail("reporting", f"must be a list drawn from {', '.join(PERIOD_KINDS)}")
+        reporting = ["half_year"]
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        check.fail("items", "the questionnaire has no [[items]]")
+        raw_items = []
+    parsed = [_parse_item(check, item, f"items[{i}]") for i, item in enumerate(raw_items)]
+    items = tuple(item for item in parsed if item)
+    keys = [item.key for item in items]
+    for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
+        check.fail("items", f"item key '{duplicate}' is used more than once")
+    title, intro = check.text(data, "title", ""), check.text(data, "intro", "")
+    check.raise_if_any()
+    return Questionnaire(key=key, title=title, intro=intro, min_n=min_n, open_link=open_link,
+                         reporting=tuple(reporting), items=items, definition=data)
+
+
+def _read_toml(name: str) -> dict:
+    source = resources.files(__package__).joinpath(name)
+    try:
+        return tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QuestionnaireError(f"{name}: file not found in surveys/questionnaires") from None
+    except tomllib.TOMLDecodeError as error:
+        raise QuestionnaireError(f"{name}: not valid TOML: {error}") from None
+
+
+@cache
+def load_questionnaire(key: str) -> Questionnaire:
+    """The current definition of a questionnaire, from its file in the package."""
+    if key not in QUESTIONNAIRE_KEYS:
+        raise QuestionnaireError(f"unknown questionnaire '{key}'; known: {', '.join(QUESTIONNAIRE_KEYS)}")
+    questionnaire = parse_questionnaire(_read_toml(f"{key}.toml"), f"{key}.toml")
+    if questionnaire.key != key:
+        raise QuestionnaireError(f"{key}.toml: key: the file says '{questionnaire.key}', its name says '{key}'")
+    return questionnaire
+
+
+def load_questionnaires() -> dict[str, Questionnaire]:
+    return {key: load_questionnaire(key) for key in QUESTIONNAIRE_KEYS}
+
+
+def parse_kpis(data: dict, source: str, questionnaires: dict[str, Questionnaire]) -> tuple[Kpi, ...]:
+    """Check the KPI catalogue against the questionnaires it points into."""
+    check = _Checker(source)
+    raw = data.get("kpis") if isinstance(data, dict) else None
+    if not isinstance(raw, list) or not raw:
+        check.fail("", "the catalogue has no [[kpis]]")
+        raw = []
+    kpis = []
+    for i, entry in enumerate(raw):
+        where = f"kpis[{i}] ({entry.get('key') if isinstance(entry, dict) else '?'})"
+        if not isinstance(entry, dict):
+            check.fail(where, "a KPI must be a table")
+            continue
+        check.unknown_fields(entry, {"key", "questionnaire", "item", "statistic", "share_codes", "operator",
+                                     "norm", "label"}, where)
+        questionnaire = questionnaires.get(entry.get("questionnaire"))
+        if questionnaire is None:
+            check.fail(where, f"'questionnaire' must be one of {', '.join(questionnaires)}")
+            continue
+        try:
+            item = questionnaire.item(entry.get("item"))
+        except KeyError:
+            check.fail(where, f"'item' {entry.get('item')!r} is not in {questionnaire.key}.toml")
+            continue
+        statistic, operator, norm = entry.get("statistic"), entry.get("operator"), entry.get("norm")
+        share_codes = tuple(entry.get("share_codes", []))
+        if statistic == "mean" and item.type != "grade":
+            check.fail(where, f"a mean needs a grade item; {item.key} is {item.type}")
+        elif statistic == "share":
+            known = {option.code for option in item.answer_options()} - set(MISSING_CODES)
+            if not share_codes or not set(share_codes) <= known:
+                check.fail(where, f"'share_codes' must be a non-empty list drawn from {sorted(known)}")
+        elif statistic != "mean":
+            check.fail(where, f"'statistic' must be mean or share, not {statistic!r}")
+        if operator not in (">", ">="):
+            check.fail(where, f"'operator' must be '>' or '>=', not {operator!r}")
+        if not isinstance(norm, int | float) or isinstance(norm, bool):
+            check.fail(where, f"'norm' must be a number, not {norm!r}")
+            norm = 0
+        elif statistic == "share" and not 0 <= norm <= 1:
+            check.fail(where, f"a share norm is a fraction from 0 to 1 (0.7 for 70 %), not {norm}")
+        kpis.append(Kpi(key=str(entry.get("key")), questionnaire=questionnaire.key, item=item.key,
+                        statistic=statistic, share_codes=share_codes, operator=operator,
+                        norm=Fraction(str(norm)), label=check.text(entry, "label", where)))
+    keys = [kpi.key for kpi in kpis]
+    for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
+        check.fail("kpis", f"KPI key '{duplicate}' is used more than once")
+    check.raise_if_any()
+    return tuple(kpis)
+
+
+@cache
+def load_kpis() -> tuple[Kpi, ...]:
+    """The KPI catalogue, checked against the current questionnaires."""
+    return parse_kpis(_read_toml("kpis.toml"), "kpis.toml", load_questionnaires())

@@ -1,0 +1,111 @@
+"""The respondent pages: a questionnaire behind a one-time code (/r/<code>) or an open link
+(/q/<questionnaire>), the thank-you page and the accessibility statement."""
+
+from datetime import date
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from ..answers import form_class
+from ..extensions import limiter
+from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
+from ..services import questionnaires as questionnaire_service
+from ..services.responses import CodeAlreadyUsed, NewResponse, store_response
+from ..services.rounds import CodeStatus, look_up_code, open_round_for
+
+bp = Blueprint("respond", __name__)
+
+# What a respondent sees for each code that cannot be used, with its HTTP status.
+CODE_PAGES = {
+    CodeStatus.UNKNOWN: (404, "unknown"),
+    CodeStatus.USED: (410, "used"),
+    CodeStatus.CLOSED: (410, "closed"),
+    CodeStatus.NOT_YET_OPEN: (403, "not_yet_open"),
+}
+
+
+def today() -> date:
+    """The submission day; a response stores the day only, never the time."""
+    return date.today()
+
+
+@bp.before_request
+def refuse_unreadable_posts():
+    """Only a plain HTML form post in UTF-8 can hold honest answers; anything else is refused whole."""
+    if request.method != "POST":
+        return None
+    if request.mimetype != "application/x-www-form-urlencoded":
+        abort(415)
+    try:
+        parse_qsl(request.get_data(cache=True).decode("ascii"), keep_blank_values=True,
+                  encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        abort(400, description="unreadable")
+    return None
+
+
+def _code_limit() -> str:
+    return current_app.config["CODE_LIMIT"]
+
+
+def _open_link_limit() -> str:
+    return current_app.config["OPEN_LINK_LIMIT"]
+
+
+@bp.route("/r/<code>", methods=["GET", "POST"])
+@limiter.limit(_code_limit)
+def by_code(code: str):
+    """The questionnaire of a personal invitation; the code works once."""
+    lookup = look_up_code(code, today())
+    if lookup.status is not CodeStatus.VALID:
+        return _code_problem(lookup.status)
+    version = questionnaire_service.current_version(lookup.round.questionnaire)
+    return _answer(version, round_id=lookup.round.id, channel="code", code_id=lookup.code_id)
+
+
+@bp.route("/q/<questionnaire>", methods=["GET", "POST"])
+@limiter.limit(_open_link_limit, methods=["POST"])
+def open_link(questionnaire: str):
+    """The open link of a questionnaire that allows one: the cliënt tablet at the office."""
+    if questionnaire not in QUESTIONNAIRE_KEYS or not load_questionnaire(questionnaire).open_link:
+        abort(404)
+    version = questionnaire_service.current_version(questionnaire)
+    round_ = open_round_for(questionnaire, today())
+    return _answer(version, round_id=round_.id if round_ else None, channel="open")
+
+
+def _answer(version, *, round_id: int | None, channel: str, code_id: int | None = None):
+    if version is None:
+        abort(503, description="not_seeded")
+    questionnaire = questionnaire_service.definition_of(version)
+    form = form_class(questionnaire)()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                store_response(version, NewResponse(today(), form.answer_values(), round_id),
+                               channel=channel, code_id=code_id)
+            except CodeAlreadyUsed:
+                return _code_problem(CodeStatus.USED)
+            return redirect(url_for("respond.thanks"), code=303)
+        status = 422
+    else:
+        status = 200
+    return render_template("respond/form.html", questionnaire=questionnaire, form=form,
+                           language="nl"), status
+
+
+def _code_problem(status: CodeStatus):
+    http_status, page = CODE_PAGES[status]
+    return render_template("respond/code_problem.html", problem=page), http_status
+
+
+@bp.route("/bedankt")
+def thanks():
+    """Shown after a response was stored."""
+    return render_template("respond/thanks.html")
+
+
+@bp.route("/toegankelijkheid")
+def accessibility():
+    """The accessibility statement (toegankelijkheidsverklaring)."""
+    return render_template("respond/accessibility.html")

@@ -1,0 +1,1 @@
+"""Database work per area. Services own their commits; views and CLI commands call one service each."""

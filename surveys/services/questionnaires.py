@@ -1,0 +1,60 @@
+"""Questionnaire versions in the database: seeding from the package files and looking them up."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import QuestionnaireVersion
+from ..questionnaires import Questionnaire, load_questionnaires, parse_questionnaire
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    questionnaire: str
+    version: int
+    created: bool
+
+
+def seed() -> list[SeedResult]:
+    """Store each questionnaire's current wording as a version, once. Running it again changes nothing;
+    changed wording becomes the next version and older responses keep theirs."""
+    results = []
+    for key, questionnaire in load_questionnaires().items():
+        existing = db.session.scalar(
+            select(QuestionnaireVersion).filter_by(questionnaire=key, checksum=questionnaire.checksum)
+        )
+        if existing:
+            results.append(SeedResult(key, existing.version, created=False))
+            continue
+        last = db.session.scalar(
+            select(func.max(QuestionnaireVersion.version)).filter_by(questionnaire=key)
+        ) or 0
+        db.session.add(QuestionnaireVersion(questionnaire=key, version=last + 1,
+                                            checksum=questionnaire.checksum,
+                                            definition=questionnaire.definition))
+        results.append(SeedResult(key, last + 1, created=True))
+    db.session.commit()
+    return results
+
+
+def current_version(key: str) -> QuestionnaireVersion | None:
+    """The newest stored version of a questionnaire, or None when `seed` has not run."""
+    return db.session.scalar(
+        select(QuestionnaireVersion).filter_by(questionnaire=key).order_by(QuestionnaireVersion.version.desc())
+    )
+
+
+@lru_cache(maxsize=64)
+def _parsed(version_id: int, checksum: str, definition_json: str) -> Questionnaire:
+    import json
+
+    return parse_questionnaire(json.loads(definition_json), f"version {version_id}")
+
+
+def definition_of(version: QuestionnaireVersion) -> Questionnaire:
+    """The questionnaire as worded in this stored version (parsed once per process)."""
+    import json
+
+    return _parsed(version.id, version.checksum, json.dumps(version.definition, sort_keys=True))

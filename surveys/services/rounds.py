@@ -1,0 +1,113 @@
+"""Rounds (meetrondes) and their one-time invitation codes."""
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from sqlalchemy import insert, select
+
+from ..extensions import db
+from ..models import InvitationCode, Round
+from ..periods import parse_period
+from ..questionnaires import load_questionnaire
+
+
+class RoundError(ValueError):
+    """A round that cannot be made as asked; the message says why."""
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def new_code() -> str:
+    """128 bits from the system's secure random source, as 22 URL-safe characters."""
+    return secrets.token_urlsafe(16)
+
+
+def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: date,
+                 population: int | None) -> Round:
+    """Open a round; checks the questionnaire, the period and the dates first."""
+    load_questionnaire(questionnaire)  # raises with the known keys for an unknown one
+    parsed = parse_period(period)
+    if not parsed.is_half_year and "quarter" not in load_questionnaire(questionnaire).reporting:
+        raise RoundError(f"de vragenlijst '{questionnaire}' werkt met halfjaren, niet met kwartalen")
+    if closes_on < opens_on:
+        raise RoundError("de sluitdatum ligt vóór de openingsdatum")
+    if population is not None and population < 1:
+        raise RoundError("de populatie (aantal uitgenodigden) moet minstens 1 zijn")
+    round_ = Round(questionnaire=questionnaire, period=str(parsed), opens_on=opens_on, closes_on=closes_on,
+                   population=population)
+    db.session.add(round_)
+    db.session.commit()
+    return round_
+
+
+def issue_codes(round_: Round, count: int, batch: int = 1000) -> Iterator[list[str]]:
+    """Make `count` new codes for a round, yielding them per committed batch so a caller can show
+    progress. Only the hashes are stored: the plain codes exist only in what the caller writes out."""
+    if count < 1:
+        raise RoundError("het aantal codes moet minstens 1 zijn")
+    made = 0
+    while made < count:
+        codes = [new_code() for _ in range(min(batch, count - made))]
+        db.session.execute(insert(InvitationCode), [
+            {"round_id": round_.id, "code_hash": hash_code(code), "used": False} for code in codes
+        ])
+        db.session.commit()
+        made += len(codes)
+        yield codes
+
+
+class CodeStatus(Enum):
+    VALID = "valid"
+    UNKNOWN = "unknown"
+    USED = "used"
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class CodeLookup:
+    status: CodeStatus
+    code_id: int | None = None
+    round: Round | None = None
+
+
+def look_up_code(code: str, today: date) -> CodeLookup:
+    """What a respondent's code allows today. Only its hash is ever compared."""
+    if not code or len(code) > 64:
+        return CodeLookup(CodeStatus.UNKNOWN)
+    row = db.session.execute(
+        select(InvitationCode.id, InvitationCode.used, Round)
+        .join(Round, Round.id == InvitationCode.round_id)
+        .where(InvitationCode.code_hash == hash_code(code))
+    ).first()
+    if row is None:
+        return CodeLookup(CodeStatus.UNKNOWN)
+    code_id, used, round_ = row
+    if used:
+        status = CodeStatus.USED
+    elif today < round_.opens_on:
+        status = CodeStatus.NOT_YET_OPEN
+    elif today > round_.closes_on:
+        status = CodeStatus.CLOSED
+    else:
+        status = CodeStatus.VALID
+    return CodeLookup(status, code_id, round_)
+
+
+def open_round_for(questionnaire: str, today: date) -> Round | None:
+    """The round an open-link response counts towards: the latest one open today, if any."""
+    return db.session.scalar(
+        select(Round)
+        .where(Round.questionnaire == questionnaire, Round.opens_on <= today, Round.closes_on >= today)
+        .order_by(Round.opens_on.desc(), Round.id.desc())
+    )
+
+
+def get_round(round_id: int) -> Round | None:
+    return db.session.get(Round, round_id)

@@ -1,0 +1,63 @@
+"""Fixtures: an app per database (SQLite always, PostgreSQL when SURVEYS_TEST_DATABASE_URL is set),
+a test client that keeps CSRF on, and a CLI runner."""
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from surveys import create_app
+from surveys.extensions import db
+from surveys.services.questionnaires import seed
+
+POSTGRES_URL = os.environ.get("SURVEYS_TEST_DATABASE_URL")
+NO_POSTGRES = "PostgreSQL not tested: set SURVEYS_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+
+
+def reset_postgres(url: str) -> None:
+    """An empty public schema, so each test starts from nothing (tables, alembic_version and all)."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """An empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'surveys.sqlite3'}"
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def make_app(database_url: str, **overrides):
+    config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+              "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True, **overrides}
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database_url):
+    """The app on an empty database with the schema and the seeded questionnaires."""
+    app = make_app(database_url)
+    with app.app_context():
+        db.create_all()
+        seed()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
