@@ -24,9 +24,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import errors, health, respond
+    from . import api, errors, health, respond
 
     app.register_blueprint(respond.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
 

@@ -5,6 +5,7 @@ from datetime import date
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from .periods import PeriodError, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, QuestionnaireError
@@ -15,6 +16,7 @@ from .services.rounds import RoundError, create_round, get_round, issue_codes
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command():
     """Store the questionnaires' current wording (idempotent; new wording becomes a new version)."""
     try:
@@ -26,7 +28,9 @@ def seed_command():
         click.echo(f"{result.questionnaire}: version {result.version} ({state})")
 
 
-@click.group("rounds")
+# An AppGroup wraps its commands in an app context, also when invoked outside the `flask` command
+# (app.test_cli_runner()).
+@click.group("rounds", cls=AppGroup)
 def rounds_group():
     """Meetrondes: one questionnaire in one period."""
 
@@ -50,6 +54,7 @@ def rounds_create_command(questionnaire, period, population, opens_on, closes_on
 
 
 @click.command("invite")
+@with_appcontext
 @click.argument("round_id", type=int)
 @click.option("--count", type=click.IntRange(min=1, max=100_000), required=True, help="Number of codes.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
@@ -71,6 +76,7 @@ def invite_command(round_id, count, out):
 
 
 @click.command("import-responses")
+@with_appcontext
 @click.argument("questionnaire", type=click.Choice(QUESTIONNAIRE_KEYS))
 @click.argument("file", type=click.File("rb"))
 def import_responses_command(questionnaire, file):
@@ -86,6 +92,7 @@ def import_responses_command(questionnaire, file):
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--responses", "total", type=click.IntRange(min=10, max=5_000_000), default=3000,
               show_default=True, help="Total number of responses to create.")
 @click.option("--seed", "seed_value", type=int, default=2026, show_default=True, help="Random seed.")
@@ -102,5 +109,8 @@ def demo_command(total, seed_value, if_empty):
 
 
 def register(app: Flask) -> None:
-    for command in (seed_command, rounds_group, invite_command, import_responses_command, demo_command):
+    from . import cli_reports
+
+    for command in (seed_command, rounds_group, invite_command, import_responses_command, demo_command,
+                    *cli_reports.COMMANDS):
         app.cli.add_command(command)

@@ -19,6 +19,8 @@ class Defaults:
     OPEN_LINK_LIMIT = "30 per hour"
     #: SURVEYS_CODE_LIMIT. Code page requests per client address; slows down guessing of codes.
     CODE_LIMIT = "60 per minute"
+    #: SURVEYS_API_LIMIT. Requests per client address to /api/v1 (also slows guessing of tokens).
+    API_LIMIT = "120 per minute"
     #: SURVEYS_RATELIMIT_STORAGE_URI. Where rate-limit counters live; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     #: SURVEYS_SESSION_COOKIE_SECURE. Send the session cookie over HTTPS only (set true in production).
@@ -32,6 +34,7 @@ class Defaults:
 
 
 PLACEHOLDER_SECRETS = {None, "", "change-me"}
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
 def finish(app: Flask) -> None:
@@ -48,12 +51,20 @@ def finish(app: Flask) -> None:
         # Writers queue for the database lock instead of failing at once.
         options.setdefault("connect_args", {"timeout": 30})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    if app.config.get("SECRET_KEY") in PLACEHOLDER_SECRETS and not (app.debug or app.testing):
+    secret = app.config.get("SECRET_KEY")
+    if secret is not None and not isinstance(secret, str | bytes):
+        # SURVEYS_* values are read as JSON, so a key of only digits arrives as a number, which
+        # cannot sign a session; refuse now rather than fail on the first form.
+        raise RuntimeError(
+            f"the secret key must be text, not {type(secret).__name__}: SURVEYS_SECRET_KEY values that "
+            f"read as JSON (only digits, true, ...) become numbers. Use the output of: {MAKE_SECRET}"
+        )
+    if secret in PLACEHOLDER_SECRETS and not (app.debug or app.testing):
         raise RuntimeError(
             "surveys needs a secret key. Set SURVEYS_SECRET_KEY in the environment or SECRET_KEY in "
-            f"{os.path.join(app.instance_path, 'config.py')}, for example with the output of: "
-            'python -c "import secrets; print(secrets.token_hex(32))"'
+            f"{os.path.join(app.instance_path, 'config.py')}, for example with the output of: {MAKE_SECRET}"
         )
+
 
 #: Alembic scripts live at the top of the repository, beside the package.
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

@@ -117,3 +117,16 @@ class Answer(db.Model):
     text: Mapped[str | None] = mapped_column(Text)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class ApiToken(db.Model):
+    """A named key for /api/v1. Only its SHA-256 hash is stored; the token is shown once at creation."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_on: Mapped[date | None] = mapped_column(Date)
+    revoked: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,194 @@
+"""KPI results per period: aggregates from the database, statistics from scoring, suppression applied.
+
+Every channel (report command, API, charts, exports, dashboard) takes its figures from here, so a
+suppressed group is suppressed everywhere alike."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from .. import aggregates, scoring
+from ..periods import Period, half_year_of, parse_period
+from ..questionnaires import Kpi, Questionnaire, load_kpis, load_questionnaire
+from ..scoring import MeanResult, ShareResult, TrendResult
+
+REFERENCE_HALF_YEARS = 4  # the reference SD pools the item's last four half-years
+
+
+class ReportError(ValueError):
+    """A period or KPI the report cannot be made for; the message says why."""
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """One KPI in one period: the result, the trend against the previous period and the response."""
+
+    kpi: Kpi
+    period: Period
+    result: MeanResult | ShareResult
+    trend: TrendResult | None
+    responses: int
+    population: int | None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responses / self.population if self.population else None
+
+    def to_dict(self) -> dict:
+        """The fields of DESIGN.md section 7; a suppressed entry carries no mean, share or interval."""
+        result = self.result
+        entry = {
+            "kpi": self.kpi.key, "label": self.kpi.label.nl, "questionnaire": self.kpi.questionnaire,
+            "item": self.kpi.item, "period": str(self.period), "statistic": self.kpi.statistic,
+            "n": result.n, "norm": float(self.kpi.norm), "operator": self.kpi.operator,
+        }
+        if self.kpi.statistic == "mean":
+            entry["mean"] = result.mean
+        else:
+            entry["share"] = result.share
+        entry |= {
+            "ci_low": result.ci_low, "ci_high": result.ci_high, "verdict": result.verdict,
+            "side": result.side, "meets_norm": result.meets_norm, "suppressed": result.suppressed,
+            "indicative": result.indicative, "method": result.method, "responses": self.responses,
+            "population": self.population, "response_rate": self.response_rate,
+            "trend": self.trend.to_dict() if self.trend and not result.suppressed else None,
+        }
+        return {key: scoring._json_value(value) for key, value in entry.items()}
+
+
+def periods_for(kpi: Kpi, period: Period) -> bool:
+    """Whether the KPI is reported in periods of this kind (quarters: cliënt KPIs only)."""
+    kind = "half_year" if period.is_half_year else "quarter"
+    return kind in load_questionnaire(kpi.questionnaire).reporting
+
+
+def _reference_half_years(period: Period) -> list[Period]:
+    latest = period if period.is_half_year else half_year_of(period.start)
+    found = [latest]
+    while len(found) < REFERENCE_HALF_YEARS:
+        found.append(found[-1].previous())
+    return found
+
+
+def select_kpis(keys: list[str] | None = None) -> tuple[Kpi, ...]:
+    catalogue = load_kpis()
+    if not keys:
+        return catalogue
+    known = {kpi.key: kpi for kpi in catalogue}
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        raise ReportError(f"onbekende KPI {', '.join(unknown)}; bekend zijn: {', '.join(known)}")
+    return tuple(known[key] for key in keys)
+
+
+def kpi_results(period: Period | str, kpi_keys: list[str] | None = None) -> list[KpiReport]:
+    """Every (or the named) KPI reported in this period, in catalogue order."""
+    period = parse_period(period) if isinstance(period, str) else period
+    kpis = [kpi for kpi in select_kpis(kpi_keys) if periods_for(kpi, period)]
+    if not kpis:
+        raise ReportError(f"geen KPI wordt per {'halfjaar' if period.is_half_year else 'kwartaal'} "
+                          f"gerapporteerd voor {period}: kwartalen gelden alleen voor de cliënt-KPI's")
+    return [kpi_report(kpi, period) for kpi in kpis]
+
+
+def kpi_report(kpi: Kpi, period: Period) -> KpiReport:
+    """One KPI in one period, with its trend against the previous period of the same kind."""
+    questionnaire = load_questionnaire(kpi.questionnaire)
+    previous = period.previous()
+    counts = aggregates.answer_counts([kpi.item], [period, previous])
+    populations = aggregates.populations(kpi.questionnaire, [period, previous])
+    responses = aggregates.response_counts(kpi.questionnaire, [period]).get(str(period), 0)
+    now = counts.get((kpi.item, str(period), aggregates.ALL), aggregates.AnswerCounts())
+    before = counts.get((kpi.item, str(previous), aggregates.ALL), aggregates.AnswerCounts())
+    population = populations.get(str(period))
+    norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    if kpi.statistic == "share":
+        result = scoring.share_result(now.share(kpi.share_codes), norm, min_n=questionnaire.min_n,
+                                      population=population)
+        return KpiReport(kpi, period, result, None, responses, population)
+    result = scoring.mean_result(now.grade(), norm, min_n=questionnaire.min_n, population=population,
+                                 reference_sd=reference_sd(kpi.item, period))
+    change = scoring.trend(now.grade(), before.grade(), current_population=population,
+                           previous_population=populations.get(str(previous)), min_n=questionnaire.min_n)
+    return KpiReport(kpi, period, result, change, responses, population)
+
+
+def reference_sd(item: str, period: Period) -> float | None:
+    """The item's SD pooled over the last four half-years up to the period: moderates small groups."""
+    half_years = _reference_half_years(period)
+    counts = aggregates.answer_counts([item], half_years)
+    return scoring.pooled_sd(c.grade() for c in counts.values())
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    group: str  # the background answer code, or "" for not given
+    result: MeanResult | ShareResult
+
+
+def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
+    """The KPI per group of a background item, with small groups and their complement hidden."""
+    questionnaire = load_questionnaire(kpi.questionnaire)
+    if by not in {item.key for item in questionnaire.items if item.background}:
+        raise ReportError(f"'{by}' is geen achtergrondvraag van de vragenlijst {questionnaire.key}")
+    counts = aggregates.answer_counts([kpi.item], [period], by=by)
+    groups = {grp: c for (_, _, grp), c in counts.items()}
+    if kpi.statistic == "share":
+        aggregated = {grp: c.share(kpi.share_codes) for grp, c in groups.items()}
+    else:
+        aggregated = {grp: c.grade() for grp, c in groups.items()}
+    hidden = scoring.suppress_breakdown({grp: agg.n for grp, agg in aggregated.items()}, questionnaire.min_n)
+    norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    results = []
+    for grp in sorted(aggregated):
+        # A hidden group is scored with an impossible minimum, so it carries no figure at all.
+        min_n = aggregated[grp].n + 1 if grp in hidden else questionnaire.min_n
+        if kpi.statistic == "share":
+            result = scoring.share_result(aggregated[grp], norm, min_n=min_n)
+        else:
+            result = scoring.mean_result(aggregated[grp], norm, min_n=min_n,
+                                         reference_sd=reference_sd(kpi.item, period))
+        results.append(GroupResult(grp, result))
+    return results
+
+
+def item_summaries(questionnaire: Questionnaire, period: Period) -> dict[str, object]:
+    """Per closed item: the distribution (grades), the share (helemaal) eens (agree items) or the
+    counts per option (choices); all suppressed below the questionnaire's minimum n."""
+    items = [item for item in questionnaire.items if item.type != "open"]
+    counts = aggregates.answer_counts([item.key for item in items], [period])
+    summaries: dict[str, object] = {}
+    for item in items:
+        tally = counts.get((item.key, str(period), aggregates.ALL), aggregates.AnswerCounts()).counts
+        if item.type == "grade":
+            summaries[item.key] = scoring.grade_distribution(tally, min_n=questionnaire.min_n)
+        elif item.type == "agree":
+            summaries[item.key] = scoring.agree_summary(tally, min_n=questionnaire.min_n)
+        else:
+            summaries[item.key] = choice_summary(item, tally, questionnaire.min_n)
+    return summaries
+
+
+@dataclass(frozen=True)
+class ChoiceSummary(scoring._JsonResult):
+    n: int
+    suppressed: bool
+    distribution: dict | None = None
+
+
+def choice_summary(item, tally: dict, min_n: int) -> ChoiceSummary:
+    codes = [option.code for option in item.answer_options()]
+    n = sum(count for code, count in tally.items() if code in codes)
+    if n < min_n:
+        return ChoiceSummary(n=n, suppressed=True)
+    return ChoiceSummary(n=n, suppressed=False, distribution={code: tally.get(code, 0) for code in codes})
+
+
+def kpi_history(kpi_key: str, *, until: Period | None = None, count: int = 6) -> list[KpiReport]:
+    """One KPI over the last `count` half-years up to `until` (default: the current half-year),
+    oldest first: the series a chart draws. Suppressed periods stay in the list, marked as such."""
+    (kpi,) = select_kpis([kpi_key])
+    until = until or half_year_of(date.today())
+    periods = [until]
+    while len(periods) < count:
+        periods.insert(0, periods[0].previous())
+    return [kpi_report(kpi, period) for period in periods]
