@@ -17,19 +17,23 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.finish(app)
 
-    from .extensions import csrf, db, limiter, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=config.MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
 
-    from . import api, errors, health, respond
+    from . import api, auth, errors, formatting, health, manage, respond
 
     app.register_blueprint(respond.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(manage.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
+    formatting.register(app)
 
     from . import cli
 

@@ -45,12 +45,20 @@ def rounds_create_command(questionnaire, period, population, opens_on, closes_on
     """Open a round and print its id."""
     try:
         parsed = parse_period(period)
+    except PeriodError as error:
+        raise click.BadParameter(str(error), param_hint="PERIOD") from None
+    try:
         round_ = create_round(questionnaire, period, population=population,
                               opens_on=opens_on.date() if opens_on else parsed.start,
                               closes_on=closes_on.date() if closes_on else parsed.end)
-    except (PeriodError, RoundError, QuestionnaireError) as error:
-        raise click.BadParameter(str(error)) from None
+    except RoundError as error:
+        raise click.BadParameter(str(error), param_hint=ROUND_FIELDS.get(error.field)) from None
     click.echo(round_.id)
+
+
+# Which command-line input a RoundError is about, for click's "Invalid value for ..." line.
+ROUND_FIELDS = {"questionnaire": "QUESTIONNAIRE", "period": "PERIOD", "dates": "'--opens' / '--closes'",
+                "population": "'--population'"}
 
 
 @click.command("invite")
@@ -64,6 +72,11 @@ def invite_command(round_id, count, out):
     round_ = get_round(round_id)
     if round_ is None:
         raise click.BadParameter(f"there is no round {round_id}", param_hint="ROUND_ID")
+    if round_.closes_on < date.today():
+        # Its codes would only ever show "this round is closed".
+        raise click.BadParameter(f"round {round_id} ({round_.questionnaire} {round_.period}) closed on "
+                                 f"{round_.closes_on.isoformat()}; open a new round for new invitations",
+                                 param_hint="ROUND_ID")
     base = current_app.config["BASE_URL"].rstrip("/")
     with open(out, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
@@ -109,8 +122,8 @@ def demo_command(total, seed_value, if_empty):
 
 
 def register(app: Flask) -> None:
-    from . import cli_reports
+    from . import cli_accounts, cli_reports
 
     for command in (seed_command, rounds_group, invite_command, import_responses_command, demo_command,
-                    *cli_reports.COMMANDS):
+                    *cli_reports.COMMANDS, *cli_accounts.COMMANDS):
         app.cli.add_command(command)

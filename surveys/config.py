@@ -2,6 +2,7 @@
 variable ``SURVEYS_<KEY>`` (values are read as JSON where they parse, else as text)."""
 
 import os
+from datetime import timedelta
 
 from flask import Flask
 
@@ -21,6 +22,12 @@ class Defaults:
     CODE_LIMIT = "60 per minute"
     #: SURVEYS_API_LIMIT. Requests per client address to /api/v1 (also slows guessing of tokens).
     API_LIMIT = "120 per minute"
+    #: SURVEYS_LOGIN_LIMIT. Login attempts per client address.
+    LOGIN_LIMIT = "20 per 10 minutes"
+    #: SURVEYS_LOGIN_ACCOUNT_LIMIT. Failed login attempts per account, from any address.
+    LOGIN_ACCOUNT_LIMIT = "5 per 15 minutes"
+    #: SURVEYS_SESSION_MINUTES. A management session ends after this many minutes without a request.
+    SESSION_MINUTES = 60
     #: SURVEYS_RATELIMIT_STORAGE_URI. Where rate-limit counters live; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     #: SURVEYS_SESSION_COOKIE_SECURE. Send the session cookie over HTTPS only (set true in production).
@@ -46,6 +53,7 @@ def finish(app: Flask) -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(app.config["SESSION_MINUTES"]))
     if url.startswith("sqlite"):
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         # Writers queue for the database lock instead of failing at once.

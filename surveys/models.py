@@ -65,6 +65,9 @@ class InvitationCode(db.Model):
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used: Mapped[bool] = mapped_column(default=False)
+    # Only for invitations sent by e-mail, so reminders can reach unused codes; erased when the round closes.
+    email: Mapped[str | None] = mapped_column(String(254))
+    reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
 
     round: Mapped[Round] = relationship(back_populates="codes")
 
@@ -130,3 +133,50 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_on: Mapped[date | None] = mapped_column(Date)
     revoked: Mapped[bool] = mapped_column(default=False)
+
+
+ROLES = ("beheerder", "manager", "lezer")
+
+
+class User(db.Model):
+    """A staff account for /beheer. Roles: beheerder (everything), manager (rounds, invitations,
+    dashboard, exports, free text), lezer (dashboard only)."""
+
+    __tablename__ = "account"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Flask-Login's user interface
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class AuditEvent(db.Model):
+    """Who did what, when: logins (also failed), exports, free-text views, user changes, purges.
+    Never answers or codes."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str | None] = mapped_column(String(254))  # the account's e-mail, or the e-mail tried
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    detail: Mapped[str | None] = mapped_column(String(500))

@@ -5,6 +5,7 @@ import os
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from surveys import create_app
 from surveys.extensions import db
@@ -14,9 +15,35 @@ POSTGRES_URL = os.environ.get("SURVEYS_TEST_DATABASE_URL")
 NO_POSTGRES = "PostgreSQL not tested: set SURVEYS_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
 
 
+def _engine(url: str, **options):
+    return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), **options)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of this test run's own on the server SURVEYS_TEST_DATABASE_URL names, so two runs
+    (or a run and a developer) never share tables; the named database itself if we may not create one."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_run_{os.getpid()}"
+    admin = _engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # no CREATEDB right: use the named database as it is
+        admin.dispose()
+        yield POSTGRES_URL
+        return
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def reset_postgres(url: str) -> None:
     """An empty public schema, so each test starts from nothing (tables, alembic_version and all)."""
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = _engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
@@ -28,10 +55,9 @@ def database_url(request, tmp_path):
     """An empty database of each kind."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'surveys.sqlite3'}"
-    if not POSTGRES_URL:
-        pytest.skip(NO_POSTGRES)
-    reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
+    url = request.getfixturevalue("postgres_url")
+    reset_postgres(url)
+    return url
 
 
 def make_app(database_url: str, **overrides):

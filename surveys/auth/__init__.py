@@ -1,0 +1,92 @@
+"""Login and logout for the management pages, and the role check every management view uses."""
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import InputRequired, Length
+
+from ..extensions import limiter, login_manager
+from ..services import users
+
+bp = Blueprint("auth", __name__, url_prefix="/beheer")
+
+# What each role may do; a role includes the rights of those after it.
+ROLE_RANK = {"lezer": 1, "manager": 2, "beheerder": 3}
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    user = users.get_user(user_id)
+    return user if user and user.active else None
+
+
+def role_required(role: str):
+    """Allow the view to accounts of at least this role; others get 403, anonymous users the login page."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if ROLE_RANK[current_user.role] < ROLE_RANK[role]:
+                abort(403)
+            return view(*args, **kwargs)
+        wrapped.required_role = role
+        return wrapped
+    return decorator
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mailadres", validators=[InputRequired("Vul uw e-mailadres in."), Length(max=254)])
+    password = PasswordField("Wachtwoord", validators=[InputRequired("Vul uw wachtwoord in."), Length(max=1000)])
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_LIMIT"]
+
+
+def _account_key() -> str:
+    return "login:" + users.normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/inloggen", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code != 303)
+def login():
+    """The login page; a wrong e-mail or password gets one message for both, so accounts cannot be probed."""
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = users.authenticate(form.email.data, form.password.data)
+        if user:
+            session.clear()
+            session.permanent = True  # expires after SESSION_MINUTES without a request
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        form.password.errors = ["Het e-mailadres of het wachtwoord klopt niet."]
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site may follow the login, never another host."""
+    if target and target.startswith("/beheer") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("manage.dashboard")
+
+
+@bp.route("/uitloggen", methods=["POST"])
+@login_required
+def logout():
+    """End the session."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)

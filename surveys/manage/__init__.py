@@ -1,0 +1,24 @@
+"""The management pages under /beheer: dashboard, KPI pages, rounds and invitations, downloads, admin.
+Every view states the least role it needs with auth.role_required; a test walks the URL map."""
+
+from flask import Blueprint
+from flask_login import current_user
+
+from ..auth import ROLE_RANK
+
+bp = Blueprint("manage", __name__, url_prefix="/beheer")
+
+#: (endpoint, menu label, least role) of each management area; the modules below add theirs.
+MENU: list[tuple[str, str, str]] = []
+
+
+@bp.app_context_processor
+def management_menu():
+    def manage_menu():
+        if not current_user.is_authenticated:
+            return []
+        return [entry for entry in MENU if ROLE_RANK[current_user.role] >= ROLE_RANK[entry[2]]]
+    return {"manage_menu": manage_menu}
+
+
+from . import dashboard, kpi  # noqa: E402,F401  (views register themselves on bp)

@@ -1,0 +1,77 @@
+"""One page per KPI: the result with its chart, the breakdown by background, the item summaries of
+its questionnaire and, for managers, the free-text answers where the group is large enough."""
+
+from datetime import date
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+
+from .. import charts
+from ..aggregates import free_texts, response_counts
+from ..auth import ROLE_RANK, role_required
+from ..questionnaires import load_questionnaire
+from ..services import audit
+from ..services.reports import ReportError, item_summaries, kpi_breakdown, kpi_history, kpi_report, select_kpis
+from . import bp
+from .dashboard import TRENDS, VERDICTS, selected_period
+
+CHART_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+
+
+def answer_rows(item, summary) -> list[tuple[str, int]]:
+    """(answer label, count) in the order the questionnaire shows them, for a summary that is shown."""
+    counts = dict(summary.distribution)
+    for code in ("weet_niet", "nvt"):
+        if getattr(summary, code, None) is not None:
+            counts[code] = getattr(summary, code)
+    return [(option.label.nl, counts.get(option.code, 0)) for option in item.answer_options()]
+
+
+def _kpi_or_404(key: str):
+    try:
+        (kpi,) = select_kpis([key])
+    except ReportError:
+        abort(404)
+    return kpi
+
+
+@bp.route("/kpi/<key>")
+@role_required("lezer")
+def kpi_page(key: str):
+    """A KPI in one period: result, chart, breakdown, item summaries, and free text for managers."""
+    kpi = _kpi_or_404(key)
+    period, error = selected_period(date.today())
+    questionnaire = load_questionnaire(kpi.questionnaire)
+    report = kpi_report(kpi, period)
+    breakdowns = {item.key: (item, kpi_breakdown(kpi, period, item.key))
+                  for item in questionnaire.items if item.background}
+    summaries = item_summaries(questionnaire, period)
+    texts = None
+    may_read = ROLE_RANK[current_user.role] >= ROLE_RANK["manager"]
+    responses = response_counts(questionnaire.key, [period]).get(str(period), 0)
+    if may_read and responses >= questionnaire.min_n:
+        texts = {item.key: (item, free_texts(item.key, period)) for item in questionnaire.items if item.type == "open"}
+        audit.record("free_text_viewed", actor=current_user.email, detail=f"{questionnaire.key} {period}")
+    return render_template("manage/kpi.html", kpi=kpi, period=period, error=error, report=report,
+                           questionnaire=questionnaire, breakdowns=breakdowns, summaries=summaries,
+                           texts=texts, may_read=may_read, responses=responses, verdicts=VERDICTS,
+                           trends=TRENDS, answer_rows=answer_rows), 400 if error else 200
+
+
+@bp.route("/kpi/<key>/grafiek.<fmt>")
+@role_required("lezer")
+def kpi_chart(key: str, fmt: str):
+    """The KPI's chart over the last half-years up to ?periode=, as SVG, PNG or PDF (?download=1 to save)."""
+    kpi = _kpi_or_404(key)
+    if fmt not in CHART_TYPES:
+        abort(404)
+    period, error = selected_period(date.today())
+    if error:
+        abort(400)
+    until = period if period.is_half_year else None
+    history = kpi_history(kpi.key, until=until)
+    response = Response(charts.kpi_chart(history, fmt), mimetype=CHART_TYPES[fmt])
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{kpi.key}-{period}.{fmt}"'
+        audit.record("export", actor=current_user.email, detail=f"grafiek {kpi.key} {period} {fmt}")
+    return response

@@ -1,0 +1,79 @@
+"""Staff accounts: creation, password checks and role changes. Passwords are hashed with scrypt."""
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import ROLES, User
+from . import audit
+
+MIN_PASSWORD_LENGTH = 12
+# A fixed hash to compare against when the account does not exist, so both cases take as long.
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+
+class UserError(ValueError):
+    """An account that cannot be made or changed as asked; the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def check_new_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens lang zijn")
+
+
+def create_user(email: str, password: str, role: str, *, actor: str | None = None) -> User:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
+        raise UserError(f"'{email}' is geen geldig e-mailadres")
+    if role not in ROLES:
+        raise UserError(f"onbekende rol '{role}'; kies uit {', '.join(ROLES)}")
+    check_new_password(password)
+    if db.session.scalar(select(User).where(func.lower(User.email) == email)):
+        raise UserError(f"er is al een account voor {email}")
+    user = User(email=email, password_hash=generate_password_hash(password, method="scrypt"), role=role)
+    db.session.add(user)
+    audit.record("user_created", actor=actor or "cli", detail=f"{email} als {role}", commit=False)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this e-mail and password, or None; the attempt is audited either way."""
+    email = normalise_email(email)
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if user is None or not valid or not user.active:
+        audit.record("login_failed", actor=email[:254] or None)
+        return None
+    audit.record("login", actor=user.email)
+    return user
+
+
+def get_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def change_role(user: User, role: str, *, actor: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"onbekende rol '{role}'")
+    old = user.role
+    user.role = role
+    audit.record("role_changed", actor=actor, detail=f"{user.email}: {old} → {role}", commit=False)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, *, actor: str) -> None:
+    user.active = active
+    audit.record("user_activated" if active else "user_deactivated", actor=actor, detail=user.email, commit=False)
+    db.session.commit()
