@@ -151,9 +151,10 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
     return results
 
 
-def item_summaries(questionnaire: Questionnaire, period: Period) -> dict[str, object]:
+def item_summaries(questionnaire: Questionnaire, period: Period | str) -> dict[str, object]:
     """Per closed item: the distribution (grades), the share (helemaal) eens (agree items) or the
     counts per option (choices); all suppressed below the questionnaire's minimum n."""
+    period = parse_period(period) if isinstance(period, str) else period
     items = [item for item in questionnaire.items if item.type != "open"]
     counts = aggregates.answer_counts([item.key for item in items], [period])
     summaries: dict[str, object] = {}

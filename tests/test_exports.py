@@ -1,0 +1,342 @@
+"""A manager exports the figures: CSV for Dutch and for international Excel, a workbook, and the raw answers.
+
+The data are small and stored exactly, so every expected cell is worked out by hand in the comments."""
+
+import csv
+import dataclasses
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import event, select
+
+from surveys.answers import AnswerValue
+from surveys.exports import (
+    ExportError,
+    item_summaries_csv,
+    kpi_results_csv,
+    kpi_results_xlsx,
+    neutralise,
+    raw_responses_csv,
+)
+from surveys.extensions import db
+from surveys.models import InvitationCode
+from surveys.periods import parse_period
+from surveys.questionnaires import Text, load_questionnaire
+from surveys.services.questionnaires import current_version
+from surveys.services.reports import item_summaries, kpi_results
+from surveys.services.responses import NewResponse, store_many, store_response
+from surveys.services.rounds import hash_code
+
+from .helpers import codes_for, open_round
+
+KPI_HEADER = ["kpi", "label", "period", "statistic", "n", "mean_or_share", "ci_low", "ci_high", "norm", "operator",
+              "verdict", "meets_norm", "suppressed", "indicative", "method", "responses", "population",
+              "response_rate"]
+ITEM_HEADER = ["questionnaire", "period", "item", "question", "type", "answer", "answer_label", "count", "n",
+               "agree_share", "ci_low", "ci_high", "suppressed"]
+PARTNER_ITEMS = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "organisation_type"]
+RAW_HEADER = ["response_id", "questionnaire_version", "period", "quarter", "submitted_on", "channel",
+              *PARTNER_ITEMS]
+INJECTIONS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"]
+
+# Partner, 2025-H1: (day, P1, P2, P8, organisation_type).
+# P1: 6+7+8+8+8+8 = 45 over 6 → mean 7.5; Σx² = 36+49+4·64 = 341, s² = (6·341 − 45²)/(6·5) = 21/30 = 0.7,
+#     SE = √(0.7/6) = 0.341565, t(0.975, 5) = 2.570582 → 7.5 ∓ 0.878021 = [6.621979, 8.378021].
+#     (No reference SD: the item has only 8 pooled degrees of freedom, fewer than 30.)
+# P2: 5, 4, 4, 3, 2 and weet_niet → n = 5, (helemaal) eens 3/5 = 0.6, Wilson [0.230724, 0.882379].
+PARTNER_2025_H1 = [
+    (date(2025, 1, 15), 6, 5, INJECTIONS[0], "onderwijs"),
+    (date(2025, 2, 3), 7, 4, INJECTIONS[1], "ggd"),
+    (date(2025, 3, 20), 8, 4, INJECTIONS[2], None),
+    (date(2025, 4, 8), 8, 3, INJECTIONS[3], None),
+    (date(2025, 5, 12), 8, 2, "Prima samenwerking", None),
+    (date(2025, 6, 30), 8, "weet_niet", None, None),
+]
+# Partner, 2024-H2: four responses, one fewer than the partner minimum of 5. Mean 8.5 must never show.
+PARTNER_2024_H2 = [(date(2024, 9, day), grade, 5, None, None) for day, grade in ((2, 7), (3, 8), (4, 9), (5, 10))]
+# Gemeente (min_n 3), 2025-H1: G1 = 1, 1, 1, 1, 10 → mean 14/5 = 2.8; Σx² = 104, s² = (520 − 196)/20 = 16.2,
+# SE = √(16.2/5) = 1.8, t(0.975, 4) = 2.776445 → 2.8 ∓ 4.997601 = [−2.197601, 7.797601]: a negative bound.
+GEMEENTE_G1 = [1, 1, 1, 1, 10]
+# Cliënt, 2025-H1: C4 = ja ×4, nee ×1 → share 0.8, Wilson [0.375535, 0.963776].
+CLIENT_C4 = ["ja", "ja", "ja", "ja", "nee"]
+
+
+def answer(item: str, given) -> AnswerValue:
+    if isinstance(given, int):
+        return AnswerValue(item, value=given)
+    if item == "P8":
+        return AnswerValue(item, text=given)
+    return AnswerValue(item, code=given)
+
+
+def partner_response(day, p1, p2, p8, organisation_type, round_id=None) -> NewResponse:
+    given = {"P1": p1, "P2": p2, "P8": p8, "organisation_type": organisation_type}
+    return NewResponse(day, [answer(item, value) for item, value in given.items() if value is not None], round_id)
+
+
+@pytest.fixture
+def stored(app):
+    """The responses above, stored as paper forms; the test runs inside the app context."""
+    with app.app_context():
+        partner = current_version("partner")
+        store_many(partner, [partner_response(*row) for row in PARTNER_2025_H1 + PARTNER_2024_H2], channel="paper")
+        store_many(current_version("gemeente"), [
+            NewResponse(date(2025, 2, 1) + timedelta(days=i), [AnswerValue("G1", value=grade)])
+            for i, grade in enumerate(GEMEENTE_G1)
+        ], channel="paper")
+        store_many(current_version("client"), [
+            NewResponse(date(2025, 3, 1) + timedelta(days=i), [AnswerValue("C4", code=code)])
+            for i, code in enumerate(CLIENT_C4)
+        ], channel="paper")
+        yield
+
+
+def read_csv(chunks, separator: str) -> list[dict[str, str]]:
+    text = "".join(chunks)
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:], newline=""), delimiter=separator))
+
+
+def partner_summaries(period: str):
+    partner = load_questionnaire("partner")
+    return partner, item_summaries(partner, parse_period(period))
+
+
+def by_kpi(rows) -> dict[str, dict[str, str]]:
+    return {row["kpi"]: row for row in rows}
+
+
+# --- KPI results as CSV ----------------------------------------------------------------------------------
+
+def test_dutch_csv_has_semicolons_decimal_commas_and_a_bom(stored):
+    chunks = list(kpi_results_csv(kpi_results("2025-H1"), dialect="dutch"))
+    assert chunks[0].startswith("\ufeff" + ";".join(KPI_HEADER[:3]))
+    rows = by_kpi(read_csv(chunks, ";"))
+    partner = rows["partner_cooperation"]
+    assert {key: partner[key] for key in ("n", "mean_or_share", "ci_low", "ci_high", "norm", "operator")} == {
+        "n": "6", "mean_or_share": "7,5", "ci_low": "6,622", "ci_high": "8,378", "norm": "7", "operator": ">"}
+    assert (partner["verdict"], partner["meets_norm"], partner["indicative"], partner["method"]) == (
+        "niet_te_onderscheiden", "true", "true", "t")
+    # A negative interval bound is a number: no apostrophe in front of the minus sign.
+    assert (rows["gemeente_cooperation"]["mean_or_share"], rows["gemeente_cooperation"]["ci_low"],
+            rows["gemeente_cooperation"]["ci_high"]) == ("2,8", "-2,1976", "7,7976")
+    share = rows["client_self_reliance"]
+    assert (share["mean_or_share"], share["ci_low"], share["ci_high"], share["norm"]) == (
+        "0,8", "0,3755", "0,9638", "0,7")
+
+
+def test_international_csv_has_commas_and_decimal_points(stored):
+    chunks = list(kpi_results_csv(kpi_results("2025-H1")))
+    assert chunks[0] == "\ufeff" + ",".join(KPI_HEADER) + "\r\n"
+    rows = by_kpi(read_csv(chunks, ","))
+    assert [rows["partner_cooperation"][key] for key in ("mean_or_share", "ci_low", "ci_high")] == [
+        "7.5", "6.622", "8.378"]
+    assert rows["gemeente_cooperation"]["ci_low"] == "-2.1976"
+    assert rows["client_self_reliance"]["mean_or_share"] == "0.8"
+    assert rows["partner_cooperation"]["label"] == "Partnerwaardering voor de samenwerking"
+
+
+def test_a_period_below_the_minimum_shows_no_figure_in_csv(stored):
+    text = "".join(kpi_results_csv(kpi_results("2024-H2"), dialect="dutch"))
+    partner = by_kpi(read_csv([text], ";"))["partner_cooperation"]
+    assert partner["n"] == "4" and partner["suppressed"] == "true" and partner["verdict"] == "te_weinig_respons"
+    assert [partner[key] for key in ("mean_or_share", "ci_low", "ci_high", "meets_norm")] == ["", "", "", ""]
+    assert "8,5" not in text  # the mean of 7, 8, 9 and 10
+
+
+def test_text_cells_are_neutralised_and_numbers_are_not(stored):
+    reports = kpi_results("2025-H1")
+    gemeente = next(report for report in reports if report.kpi.key == "gemeente_cooperation")
+    poisoned = dataclasses.replace(gemeente, kpi=dataclasses.replace(gemeente.kpi, label=Text("=1+2", "=1+2")))
+    (row,) = read_csv(kpi_results_csv([poisoned]), ",")
+    assert row["label"] == "'=1+2"
+    assert row["ci_low"] == "-2.1976"
+
+
+@pytest.mark.parametrize("text", ["=1+2", "+31 30 123", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_starts_get_an_apostrophe(text):
+    assert neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["7,5", "Goed", "", " =1", "'al veilig"])
+def test_other_text_is_left_alone(text):
+    assert neutralise(text) == text
+
+
+def test_an_unknown_dialect_is_refused_before_anything_is_written(stored):
+    with pytest.raises(ExportError, match="dialect"):
+        kpi_results_csv([], dialect="excel")
+    with pytest.raises(ExportError, match="dialect"):
+        raw_responses_csv("partner", dialect="excel")
+
+
+# --- item summaries as CSV -------------------------------------------------------------------------------
+
+def test_item_summaries_csv_counts_every_answer_option(stored):
+    partner = load_questionnaire("partner")
+    chunks = list(item_summaries_csv(partner, "2025-H1", item_summaries(partner, parse_period("2025-H1"))))
+    assert chunks[0] == "\ufeff" + ",".join(ITEM_HEADER) + "\r\n"
+    rows = read_csv(chunks, ",")
+    p2 = {row["answer"]: row for row in rows if row["item"] == "P2"}
+    assert {answer: row["count"] for answer, row in p2.items()} == {
+        "5": "1", "4": "2", "3": "1", "2": "1", "1": "0", "weet_niet": "1"}
+    assert {(row["n"], row["agree_share"], row["ci_low"], row["ci_high"]) for row in p2.values()} == {
+        ("5", "0.6", "0.2307", "0.8824")}
+    p1 = {row["answer"]: row["count"] for row in rows if row["item"] == "P1"}
+    assert p1 == {"1": "0", "2": "0", "3": "0", "4": "0", "5": "0", "6": "1", "7": "1", "8": "4", "9": "0",
+                  "10": "0", "weet_niet": "0"}
+    assert not [row for row in rows if row["item"] == "P8"]  # free text is not summarised
+    # Two organisation types were given: below the minimum, so no counts, only that it is suppressed.
+    organisation = [row for row in rows if row["item"] == "organisation_type"]
+    assert len(organisation) == 7
+    assert {(row["n"], row["count"], row["suppressed"]) for row in organisation} == {("2", "", "true")}
+
+
+def test_item_summaries_of_a_small_period_have_no_counts(stored):
+    partner, summaries = partner_summaries("2024-H2")
+    text = "".join(item_summaries_csv(partner, "2024-H2", summaries, dialect="dutch"))
+    rows = read_csv([text], ";")
+    assert rows and all(row["count"] == "" and row["agree_share"] == "" for row in rows)
+    assert {row["suppressed"] for row in rows} == {"true"}
+
+
+# --- XLSX ------------------------------------------------------------------------------------------------
+
+def open_workbook(content: bytes):
+    return load_workbook(io.BytesIO(content))
+
+
+def sheet_rows(sheet) -> list[dict]:
+    header, *rows = sheet.iter_rows(values_only=True)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_workbook_holds_numbers_formats_and_summaries(stored):
+    partner, summaries = partner_summaries("2025-H1")
+    workbook = open_workbook(kpi_results_xlsx(kpi_results("2025-H1"), {partner: summaries}))
+    assert workbook.sheetnames == ["KPI's", "partner"]
+    sheet = workbook["KPI's"]
+    assert [cell.value for cell in sheet[1]] == KPI_HEADER
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    rows = {row["kpi"]: row for row in sheet_rows(sheet)}
+    partner_row = rows["partner_cooperation"]
+    assert (partner_row["n"], partner_row["mean_or_share"], partner_row["ci_low"], partner_row["ci_high"]) == (
+        6, 7.5, 6.622, 8.378)
+    assert (partner_row["meets_norm"], partner_row["suppressed"], partner_row["norm"]) == (True, False, 7)
+    assert rows["gemeente_cooperation"]["ci_low"] == -2.1976
+    assert rows["client_self_reliance"]["mean_or_share"] == 0.8
+    # A share is a fraction shown as a percentage.
+    share_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "client_self_reliance")
+    assert share_row[KPI_HEADER.index("mean_or_share")].number_format == "0.0 %"
+    assert share_row[KPI_HEADER.index("norm")].number_format == "0.0 %"
+
+    items = [row for row in sheet_rows(workbook["partner"]) if row["item"] == "P2"]
+    assert [(row["answer"], row["count"]) for row in items] == [
+        (5, 1), (4, 2), (3, 1), (2, 1), (1, 0), ("weet_niet", 1)]
+    assert {(row["agree_share"], row["ci_low"], row["ci_high"]) for row in items} == {(0.6, 0.2307, 0.8824)}
+    p2_cells = next(row for row in workbook["partner"].iter_rows(min_row=2) if row[2].value == "P2")
+    assert p2_cells[ITEM_HEADER.index("agree_share")].number_format == "0.0 %"
+
+
+def test_workbook_neutralises_text_and_hides_suppressed_figures(stored):
+    reports = kpi_results("2024-H2")
+    partner_report = next(report for report in reports if report.kpi.key == "partner_cooperation")
+    poisoned = dataclasses.replace(partner_report,
+                                   kpi=dataclasses.replace(partner_report.kpi, label=Text("@SUM(A1)", "x")))
+    partner, summaries = partner_summaries("2024-H2")
+    workbook = open_workbook(kpi_results_xlsx([*reports, poisoned], {partner: summaries}))
+    rows = [row for row in sheet_rows(workbook["KPI's"]) if row["kpi"] == "partner_cooperation"]
+    assert [row["label"] for row in rows] == ["Partnerwaardering voor de samenwerking", "'@SUM(A1)"]
+    for row in rows:
+        assert (row["n"], row["suppressed"], row["verdict"]) == (4, True, "te_weinig_respons")
+        assert [row[key] for key in ("mean_or_share", "ci_low", "ci_high", "meets_norm")] == [None] * 4
+    assert all(row["count"] is None for row in sheet_rows(workbook["partner"]))
+
+
+def test_workbook_needs_the_summaries_period_when_reports_span_several(stored):
+    partner = load_questionnaire("partner")
+    reports = kpi_results("2025-H1") + kpi_results("2024-H2")
+    with pytest.raises(ExportError, match="period"):
+        kpi_results_xlsx(reports, {partner: item_summaries(partner, parse_period("2025-H1"))})
+    workbook = open_workbook(kpi_results_xlsx(reports, {partner: item_summaries(partner, parse_period("2025-H1"))},
+                                              period="2025-H1"))
+    assert {row["period"] for row in sheet_rows(workbook["partner"])} == {"2025-H1"}
+
+
+# --- raw responses ---------------------------------------------------------------------------------------
+
+def test_raw_export_has_answers_never_codes(stored):
+    round_ = open_round("partner")  # the current half-year
+    codes = codes_for(round_, 5)
+    version = current_version("partner")
+    for grade, code in zip((5, 6, 7, 8, 9), codes, strict=True):
+        code_id = db.session.scalar(select(InvitationCode.id).where(InvitationCode.code_hash == hash_code(code)))
+        store_response(version, partner_response(date.today(), grade, 4, None, None, round_.id),
+                       channel="code", code_id=code_id)
+
+    text = "".join(raw_responses_csv("partner"))
+    header, *rows = list(csv.reader(io.StringIO(text[1:], newline="")))
+    assert text.startswith("\ufeff")
+    assert header == RAW_HEADER
+    assert not [column for column in header if "code" in column.lower()]
+    for code in codes:
+        assert code not in text and hash_code(code) not in text
+    # 6 in 2025-H1 and 5 (exactly the minimum) from codes; 2024-H2 has 4 responses and is left out.
+    assert len(rows) == 11
+    assert [row[2] for row in rows] == ["2025-H1"] * 6 + [str(round_.period)] * 5
+    ids = [int(row[0]) for row in rows]
+    assert ids == sorted(ids) and len(set(ids)) == 11
+    assert rows[0][1:] == ["1", "2025-H1", "2025-Q1", "2025-01-15", "paper", "6", "5", "", "", "", "", "",
+                           "'" + INJECTIONS[0], "onderwijs"]
+    assert rows[5][6:9] == ["8", "weet_niet", ""]
+    assert {row[5] for row in rows[6:]} == {"code"}
+
+
+def test_raw_export_neutralises_free_text(stored):
+    rows = read_csv(raw_responses_csv("partner", period="2025-H1", dialect="dutch"), ";")
+    assert [row["P8"] for row in rows] == ["'" + text for text in INJECTIONS] + ["Prima samenwerking", ""]
+    assert [row["P1"] for row in rows] == ["6", "7", "8", "8", "8", "8"]
+
+
+def test_raw_export_leaves_out_periods_below_the_minimum(stored):
+    assert read_csv(raw_responses_csv("partner", period="2024-H2"), ",") == []
+    # Asked per quarter, the quarter is the group: 3 responses in each quarter of 2025-H1, fewer than 5.
+    assert len(read_csv(raw_responses_csv("partner", period="2025-H1"), ",")) == 6
+    assert read_csv(raw_responses_csv("partner", period="2025-Q1"), ",") == []
+    assert read_csv(raw_responses_csv("partner", period="2025-Q2"), ",") == []
+    # The gemeente minimum is 3: five responses show.
+    assert [row["G1"] for row in read_csv(raw_responses_csv("gemeente"), ",")] == ["1", "1", "1", "1", "10"]
+
+
+def test_raw_export_of_twenty_thousand_responses_streams_in_chunks(app):
+    with app.app_context():
+        start = date(2025, 7, 1)
+        store_many(current_version("partner"), [
+            NewResponse(start + timedelta(days=i % 180), [AnswerValue("P1", value=i % 10 + 1)]) for i in range(20_000)
+        ], channel="paper")
+        answer_queries = []
+
+        def count_answer_queries(conn, cursor, statement, parameters, context, executemany):
+            if "FROM answer" in statement:
+                answer_queries.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count_answer_queries)
+        try:
+            chunks = raw_responses_csv("partner", period="2025-H2")
+            header = next(chunks)
+            first = next(chunks)
+            # The first 5,000 rows are out before the answers of the rest have been asked for.
+            assert len(answer_queries) == 1
+            assert first.count("\r\n") == 5_000
+            rest = list(chunks)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_answer_queries)
+        assert len(rest) == 3 and len(answer_queries) == 4
+        rows = list(csv.reader(io.StringIO((header + first + "".join(rest))[1:], newline="")))[1:]
+        assert len(rows) == 20_000
+        ids = [int(row[0]) for row in rows]
+        assert ids == sorted(ids)
+        assert [row[6] for row in rows[:12]] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "1", "2"]
