@@ -10,7 +10,7 @@ from functools import lru_cache
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
 from .questionnaires import MISSING_CODES, Item, Questionnaire
 
@@ -36,6 +36,12 @@ class SingleValueMixin:
             raise ValueError("Dit antwoord is meer dan één keer verstuurd. Kies één antwoord.")
         super().process_formdata(valuelist)
 
+    def pre_validate(self, form):
+        # Stop here: Optional() would otherwise wipe this error when the first of the values is blank.
+        if self.process_errors:
+            raise StopValidation()
+        super().pre_validate(form)
+
 
 class AnswerChoiceField(SingleValueMixin, StringField):
     """One answer code out of a fixed set (the page renders the radio buttons from the questionnaire).
@@ -47,8 +53,11 @@ class AnswerChoiceField(SingleValueMixin, StringField):
         self.invalid_message = invalid_message
 
     def pre_validate(self, form):
+        super().pre_validate(form)
+        # StopValidation, not ValidationError: Optional() clears errors for a blank value such as " ",
+        # which would then be stored as an answer code.
         if self.data not in (None, "") and self.data not in self.codes:
-            raise ValidationError(self.invalid_message)
+            raise StopValidation(self.invalid_message)
 
 
 class OpenTextField(SingleValueMixin, TextAreaField):

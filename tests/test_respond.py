@@ -1,12 +1,15 @@
 """A respondent opens a link, answers, and sees thanks: each questionnaire, with CSRF on."""
 
+from datetime import date, datetime, time
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import DateTime, Time, inspect, select
 
 from surveys.extensions import db
 from surveys.models import Answer, Response
+from surveys.services.rounds import hash_code
 
-from .helpers import GOOD_ANSWERS, codes_for, counts, fill_in, open_round
+from .helpers import GOOD_ANSWERS, codes_for, counts, csrf_token, fill_in, open_round
 
 CLOSED_QUESTIONS = {"client": 11, "partner": 8, "gemeente": 6, "medewerker": 8}
 
@@ -41,3 +44,134 @@ def test_respondent_answers_by_code_and_sees_thanks(app, client, questionnaire):
     again = client.get(f"/r/{code}")
     assert again.status_code == 410
     assert "al gebruikt" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("client_round", [None, "open", "closed"])
+def test_clients_at_the_office_answer_one_after_another_on_the_open_link(app, client, client_round):
+    """The tablet at the office: no code. A response counts towards the cliënt round open today, if any."""
+    with app.app_context():
+        open_round("partner")  # another questionnaire's round never counts
+        expected_round_id = None
+        if client_round == "open":
+            expected_round_id = open_round("client").id
+        elif client_round == "closed":
+            open_round("client", days_back=30, days_ahead=-1)
+
+    page = client.get("/q/client")
+    assert page.status_code == 200
+    assert page.get_data(as_text=True).count("<fieldset") == CLOSED_QUESTIONS["client"]
+    for _ in range(2):
+        reply = fill_in(client, "/q/client", GOOD_ANSWERS["client"])
+        assert reply.status_code == 303
+        assert reply.headers["Location"].endswith("/bedankt")
+        assert "Dank u wel" in client.get(reply.headers["Location"]).get_data(as_text=True)
+
+    with app.app_context():
+        responses = db.session.scalars(select(Response)).all()
+        assert [(r.questionnaire, r.round_id, r.channel, r.submitted_on) for r in responses] == [
+            ("client", expected_round_id, "open", date.today())] * 2
+        assert counts() == (2, 24, 0)  # 12 answers each (C1-C10 and both background questions), no code
+
+
+@pytest.mark.parametrize("questionnaire", ["partner", "medewerker", "gemeente", "onbekend"])
+def test_only_the_client_questionnaire_has_an_open_link(app, client, questionnaire):
+    with app.app_context():
+        if questionnaire != "onbekend":
+            open_round(questionnaire)
+    page = client.get(f"/q/{questionnaire}")
+    assert page.status_code == 404
+    assert "Pagina niet gevonden" in page.get_data(as_text=True)
+
+    token = csrf_token(client.get("/q/client").get_data(as_text=True))
+    answers = GOOD_ANSWERS.get(questionnaire, GOOD_ANSWERS["client"])
+    assert client.post(f"/q/{questionnaire}", data={**answers, "csrf_token": token}).status_code == 404
+    with app.app_context():
+        assert counts() == (0, 0, 0)
+
+
+def test_a_respondent_who_skips_a_question_corrects_it_and_sees_thanks(app, client):
+    with app.app_context():
+        (code,) = codes_for(open_round("client"))
+    answers = {**GOOD_ANSWERS["client"], "C1": None}  # the browser sends nothing for an unticked question
+
+    reply = fill_in(client, f"/r/{code}", answers)
+    assert reply.status_code == 422
+    page = reply.get_data(as_text=True)
+    start = page.index('<div class="error-summary"')
+    summary = page[start:page.index("</div>", start)]
+    assert "Er ging iets mis" in summary
+    assert '<a href="#C1-1">Wat vindt u van de hulp van het Sociaal Team? Geef een rapportcijfer van 1 tot 10.: ' \
+           'Kies een antwoord bij deze vraag.</a>' in summary
+    assert summary.count("<li>") == 1
+    assert '<input type="radio" id="C1-1" name="C1" value="1">' in page
+    assert "Kies een antwoord bij deze vraag." in page[page.index('id="C1-error"'):page.index('id="C1-1"')]
+    # Everything else the respondent chose is still chosen, and the text is still there.
+    for key in ("C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "respondent_role", "help_from"):
+        value = GOOD_ANSWERS["client"][key]
+        assert f'<input type="radio" id="{key}-{value}" name="{key}" value="{value}" checked>' in page
+    assert page.count(" checked>") == 10
+    assert ">Sneller terugbellen graag.</textarea>" in page
+    with app.app_context():
+        assert counts() == (0, 0, 0)
+
+    corrected = client.post(f"/r/{code}", data={**GOOD_ANSWERS["client"], "csrf_token": csrf_token(page)})
+    assert corrected.status_code == 303
+    assert "Dank u wel" in client.get(corrected.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert counts() == (1, 12, 1)
+        assert db.session.scalar(select(Answer.value).where(Answer.item == "C1")) == 8
+
+
+def test_a_stored_response_holds_no_code_and_no_time_of_day(app, client):
+    """DESIGN.md section 6: version, period, day, channel and answers; nothing that leads back to a code."""
+    with app.app_context():
+        (code,) = codes_for(open_round("client"))
+    assert fill_in(client, f"/r/{code}", GOOD_ANSWERS["client"]).status_code == 303
+
+    with app.app_context():
+        schema = inspect(db.engine)
+        columns = {table: {c["name"]: c["type"] for c in schema.get_columns(table)} for table in ("response", "answer")}
+        assert set(columns["response"]) == {"id", "questionnaire_version_id", "questionnaire", "round_id",
+                                            "submitted_on", "half_year", "quarter", "channel"}
+        # answer.code is the answer code ("ja", "nvt"), never an invitation code.
+        assert set(columns["answer"]) == {"response_id", "item", "half_year", "quarter", "value", "code", "text"}
+        for table, types in columns.items():
+            for name, type_ in types.items():
+                assert not isinstance(type_, DateTime | Time), f"{table}.{name} can hold a time of day"
+
+        stored = [row for model in (Response, Answer) for row in db.session.execute(select(model.__table__))]
+        values = [value for row in stored for value in row]
+        assert not any(isinstance(value, datetime | time) for value in values)
+        assert type(db.session.scalar(select(Response.submitted_on))) is date
+        assert not any(secret in str(value) for value in values for secret in (code, hash_code(code)))
+
+
+def test_healthz_says_ok(client):
+    reply = client.get("/healthz")
+    assert (reply.status_code, reply.get_json()) == (200, {"status": "ok", "database": "up"})
+
+
+def test_the_accessibility_statement_is_linked_from_every_respondent_page(app, client):
+    with app.app_context():
+        used, fresh = codes_for(open_round("client"), 2)
+    thanks = fill_in(client, f"/r/{used}", GOOD_ANSWERS["client"]).headers["Location"]
+    token = csrf_token(client.get("/q/client").get_data(as_text=True))
+    pages = {
+        "form by code": (client.get(f"/r/{fresh}"), 200),
+        "open link form": (client.get("/q/client"), 200),
+        "thanks": (client.get(thanks), 200),
+        "form with errors": (client.post("/q/client", data={"csrf_token": token}), 422),
+        "used code": (client.get(f"/r/{used}"), 410),
+        "unknown code": (client.get("/r/onbekend"), 404),
+        "no such page": (client.get("/bestaat-niet"), 404),
+        "expired form": (client.post("/q/client", data=GOOD_ANSWERS["client"]), 400),
+        "wrong encoding": (client.post("/q/client", json=GOOD_ANSWERS["client"]), 415),
+    }
+    for name, (reply, status) in pages.items():
+        assert reply.status_code == status, name
+        assert '<a href="/toegankelijkheid">Toegankelijkheid</a>' in reply.get_data(as_text=True), name
+
+    statement = client.get("/toegankelijkheid")
+    assert statement.status_code == 200
+    text = statement.get_data(as_text=True)
+    assert "<h1>Toegankelijkheid</h1>" in text and "WCAG 2.1 op niveau AA" in text

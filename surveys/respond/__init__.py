@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from ..answers import form_class
-from ..extensions import limiter
+from ..extensions import csrf, limiter
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..services import questionnaires as questionnaire_service
 from ..services.responses import CodeAlreadyUsed, NewResponse, store_response
@@ -29,18 +29,27 @@ def today() -> date:
     return date.today()
 
 
+# The app-wide CSRF check would parse the form before refuse_unreadable_posts sees the raw body (and the
+# parser quietly turns invalid UTF-8 into U+FFFD); this blueprint runs the same check itself, afterwards.
+csrf.exempt(bp)
+
+
 @bp.before_request
 def refuse_unreadable_posts():
-    """Only a plain HTML form post in UTF-8 can hold honest answers; anything else is refused whole."""
+    """Only a plain HTML form post in UTF-8 can hold honest answers; anything else is refused whole,
+    before the form is parsed. Then the CSRF token, so a wrong encoding is named as such (415, 400)."""
     if request.method != "POST":
         return None
     if request.mimetype != "application/x-www-form-urlencoded":
         abort(415)
+    # Cached, so the form parser later reads these same bytes; over MAX_CONTENT_LENGTH this raises 413.
+    body = request.get_data(cache=True)
     try:
-        parse_qsl(request.get_data(cache=True).decode("ascii"), keep_blank_values=True,
-                  encoding="utf-8", errors="strict")
+        parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         abort(400, description="unreadable")
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     return None
 
 
