@@ -57,6 +57,9 @@ def plan(total: int, today: date) -> DemoPlan:
         scale = total / (fixed * 2)
         others = {key: tuple(max(1, round(n * scale)) for n in sizes) for key, sizes in others.items()}
         fixed = sum(sum(sizes) for sizes in others.values())
+        if fixed > total - HALF_YEARS:  # too small for a response in every group: some rounds stay empty
+            others = {key: tuple(round(n * scale) for n in sizes) for key, sizes in GROUP_SIZES.items()}
+            fixed = sum(sum(sizes) for sizes in others.values())
     client_total = max(0, total - fixed)
     weights = np.array([0.22, 0.26, 0.24, 0.28])
     client = np.floor(weights * client_total).astype(int)

@@ -7,7 +7,13 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import QuestionnaireVersion
-from ..questionnaires import Questionnaire, load_questionnaires, parse_questionnaire
+from ..questionnaires import (
+    Questionnaire,
+    QuestionnaireError,
+    load_questionnaire,
+    load_questionnaires,
+    parse_questionnaire,
+)
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,22 @@ def seed() -> list[SeedResult]:
 
 
 def current_version(key: str) -> QuestionnaireVersion | None:
-    """The newest stored version of a questionnaire, or None when `seed` has not run."""
+    """The stored version with the wording of the package's file; before `seed` has stored that
+    wording, the newest stored version; None when `seed` has never run.
+
+    Matching on the wording matters when an edit is taken back: the file then equals an older version
+    again, which `seed` cannot store a second time, and that older version must be served again."""
+    try:
+        checksum = load_questionnaire(key).checksum
+    except QuestionnaireError:
+        checksum = None  # a broken file is reported by `seed`; keep serving what is stored
+    if checksum is not None:
+        matching = db.session.scalar(select(QuestionnaireVersion).filter_by(questionnaire=key, checksum=checksum))
+        if matching is not None:
+            return matching
     return db.session.scalar(
         select(QuestionnaireVersion).filter_by(questionnaire=key).order_by(QuestionnaireVersion.version.desc())
+        .limit(1)
     )
 
 

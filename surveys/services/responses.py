@@ -6,7 +6,8 @@ failure anywhere stores nothing."""
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -132,59 +133,132 @@ def _decode(content: bytes) -> str:
 
 
 def _parse_rows(questionnaire, text: str, today: date, round_for_day) -> tuple[list[NewResponse], list]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if not header:
+    """Check every row; line numbers are physical lines, so a quoted text over several lines counts
+    as all of them, as in the editor the person fixing the file uses."""
+    delimiter = _delimiter(text)
+    # strict: a quote opened and never closed is an error, not a field that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows = _rows(reader)
+    header_line, header, problem = next(rows, (1, None, None))
+    if problem:
+        return [], [problem]
+    if header is None:
         return [], [ImportProblem(1, "het bestand is leeg; de eerste regel moet de kolomnamen geven")]
     header = [name.strip() for name in header]
-    keys = {item.key for item in questionnaire.items}
-    unknown = [name for name in header if name != "date" and name not in keys]
-    problems = []
-    if "date" not in header:
-        problems.append(ImportProblem(1, "de kolom 'date' (datum als JJJJ-MM-DD) ontbreekt"))
-    if unknown:
-        problems.append(ImportProblem(1, f"onbekende kolommen {', '.join(unknown)}; bekend zijn date en "
-                                         f"{', '.join(item.key for item in questionnaire.items)}"))
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        problems.append(ImportProblem(1, f"kolommen komen dubbel voor: {', '.join(repeated)}"))
+    problems = _header_problems(questionnaire, header, header_line)
     if problems:
         return [], problems
     responses = []
-    line = reader.line_num
-    for row in reader:
-        start, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
+    for line, row, problem in rows:
+        if problem:
+            problems.append(problem)
             continue
         if len(row) != len(header):
-            problems.append(ImportProblem(start, f"{len(row)} velden, de kopregel heeft er {len(header)}"))
+            problems.append(ImportProblem(line, f"{len(row)} velden, de kopregel heeft er {len(header)}"))
             continue
         values = dict(zip(header, (cell.strip() for cell in row), strict=True))
         day, reason = _parse_day(values.pop("date"), today)
-        if reason:
-            problems.append(ImportProblem(start, reason))
-            continue
+        row_problems = [ImportProblem(line, reason)] if reason else []
         answers, errors = check_answers(questionnaire, MultiDict({k: v for k, v in values.items() if v}))
-        if errors:
-            problems.extend(ImportProblem(start, f"{key} = '{values.get(key, '')}': {messages[0]}")
+        row_problems.extend(ImportProblem(line, _answer_problem(questionnaire.item(key), values.get(key, ""),
+                                                                messages[0]))
                             for key, messages in errors.items())
+        if row_problems:
+            problems.extend(row_problems)
             continue
         round_id = round_for_day(day) if round_for_day else None
         responses.append(NewResponse(day, answers, round_id))
     return responses, problems
 
 
+def _delimiter(text: str) -> str:
+    """';' when the header (the first line with text) holds more of them than commas, as Dutch Excel
+    writes it; else ','."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _rows(reader) -> Iterator[tuple[int, list[str] | None, ImportProblem | None]]:
+    """(first physical line, cells, problem) per row that holds anything; blank lines are skipped."""
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            line = reader.line_num
+            yield start, None, ImportProblem(start, _csv_problem(error))
+            continue
+        line = reader.line_num
+        if any(cell.strip() for cell in row):
+            yield start, row, None
+
+
+def _csv_problem(error: csv.Error) -> str:
+    message = str(error)
+    if "field larger than field limit" in message:
+        return f"een veld is langer dan {csv.field_size_limit()} tekens; is er een aanhalingsteken vergeten?"
+    if "unexpected end of data" in message:
+        return "een aanhalingsteken (\") wordt geopend maar nergens gesloten"
+    return f"geen geldige CSV-regel ({message}); controleer de aanhalingstekens"
+
+
+def _header_problems(questionnaire, header: list[str], line: int) -> list[ImportProblem]:
+    """Unknown, repeated or missing columns. Rows are not checked against a wrong header: with a
+    column too many or repeated, which cell answers which question is a guess."""
+    keys = [item.key for item in questionnaire.items]
+    problems = []
+    if "date" not in header:
+        problems.append(ImportProblem(line, "de kolom 'date' (datum als JJJJ-MM-DD) ontbreekt"))
+    missing = [item.key for item in questionnaire.items if item.required and item.key not in header]
+    if missing:
+        problems.append(ImportProblem(line, f"verplichte kolommen ontbreken: {', '.join(missing)}"))
+    unknown = [name for name in header if name != "date" and name not in keys]
+    if unknown:
+        problems.append(ImportProblem(line, f"onbekende kolommen {', '.join(_shown(n) for n in unknown)}; "
+                                            f"bekend zijn date, {', '.join(keys)}"))
+    repeated = [name for name in dict.fromkeys(header) if header.count(name) > 1]
+    if repeated:
+        problems.append(ImportProblem(line, f"kolommen komen dubbel voor: {', '.join(_shown(n) for n in repeated)}"))
+    return problems
+
+
+def _answer_problem(item, value: str, message: str) -> str:
+    """Why a cell is refused, in the terms of the file (codes), not of the web form (buttons)."""
+    if not value:
+        return f"{item.key} is leeg, maar deze vraag is verplicht"
+    if item.type == "open":
+        return f"{item.key}: {message}"
+    codes = [option.code for option in item.answer_options()]
+    if item.type == "grade":
+        codes = ["1 t/m 10", *codes[10:]]
+    return f"{item.key} = {_shown(value)} is geen geldig antwoord; toegestaan: {', '.join(codes)}"
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A cell as quoted in a message: invisible characters made visible, long text cut short."""
+    visible = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
+    return "'" + (visible if len(visible) <= limit else visible[:limit] + "…") + "'"
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_DAY = date(2000, 1, 1)  # periods are reported from 2000 on (surveys.periods)
+
+
 def _parse_day(text: str, today: date) -> tuple[date | None, str | None]:
+    # fromisoformat alone would also take 20260331 and week dates such as 2026-W13-2.
     try:
-        day = date.fromisoformat(text) if len(text) == 10 else None
+        day = date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else None
     except ValueError:
         day = None
     if day is None:
-        return None, f"datum '{text}' is geen geldige datum als JJJJ-MM-DD"
+        return None, f"datum {_shown(text)} is geen geldige datum als JJJJ-MM-DD"
     if day > today:
         return None, f"datum {text} ligt in de toekomst"
+    if day < FIRST_DAY:
+        return None, f"datum {text} ligt vóór {FIRST_DAY.isoformat()}"
     return day, None
 
 

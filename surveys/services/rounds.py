@@ -11,12 +11,17 @@ from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import InvitationCode, Round
-from ..periods import parse_period
-from ..questionnaires import load_questionnaire
+from ..periods import PeriodError, parse_period
+from ..questionnaires import QuestionnaireError, load_questionnaire
 
 
 class RoundError(ValueError):
-    """A round that cannot be made as asked; the message says why."""
+    """A round that cannot be made as asked; the message says why, `field` which input it is about
+    (questionnaire, period, dates, population or count)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def hash_code(code: str) -> str:
@@ -24,21 +29,33 @@ def hash_code(code: str) -> str:
 
 
 def new_code() -> str:
-    """128 bits from the system's secure random source, as 22 URL-safe characters."""
-    return secrets.token_urlsafe(16)
+    """136 bits from the system's secure random source, as 23 URL-safe characters. A code never starts
+    with '-': a spreadsheet opening the CSV of links would read it as a formula and show #NAME? instead
+    of the code. Redrawing those keeps well over the 128 bits DESIGN.md asks for."""
+    while True:
+        code = secrets.token_urlsafe(17)
+        if not code.startswith("-"):
+            return code
 
 
 def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: date,
                  population: int | None) -> Round:
     """Open a round; checks the questionnaire, the period and the dates first."""
-    load_questionnaire(questionnaire)  # raises with the known keys for an unknown one
-    parsed = parse_period(period)
-    if not parsed.is_half_year and "quarter" not in load_questionnaire(questionnaire).reporting:
-        raise RoundError(f"de vragenlijst '{questionnaire}' werkt met halfjaren, niet met kwartalen")
+    try:
+        reporting = load_questionnaire(questionnaire).reporting
+    except QuestionnaireError as error:  # names the known keys for an unknown one
+        raise RoundError(str(error), "questionnaire") from None
+    try:
+        parsed = parse_period(period)
+    except PeriodError as error:
+        raise RoundError(str(error), "period") from None
+    if not parsed.is_half_year and "quarter" not in reporting:
+        raise RoundError(f"de vragenlijst '{questionnaire}' werkt met halfjaren, niet met kwartalen", "period")
     if closes_on < opens_on:
-        raise RoundError("de sluitdatum ligt vóór de openingsdatum")
+        raise RoundError(f"de sluitdatum {closes_on.isoformat()} ligt vóór de openingsdatum "
+                         f"{opens_on.isoformat()}", "dates")
     if population is not None and population < 1:
-        raise RoundError("de populatie (aantal uitgenodigden) moet minstens 1 zijn")
+        raise RoundError("de populatie (aantal uitgenodigden) moet minstens 1 zijn", "population")
     round_ = Round(questionnaire=questionnaire, period=str(parsed), opens_on=opens_on, closes_on=closes_on,
                    population=population)
     db.session.add(round_)
@@ -50,7 +67,7 @@ def issue_codes(round_: Round, count: int, batch: int = 1000) -> Iterator[list[s
     """Make `count` new codes for a round, yielding them per committed batch so a caller can show
     progress. Only the hashes are stored: the plain codes exist only in what the caller writes out."""
     if count < 1:
-        raise RoundError("het aantal codes moet minstens 1 zijn")
+        raise RoundError("het aantal codes moet minstens 1 zijn", "count")
     made = 0
     while made < count:
         codes = [new_code() for _ in range(min(batch, count - made))]
