@@ -122,8 +122,9 @@ def demo_command(total, seed_value, if_empty):
 
 
 def register(app: Flask) -> None:
-    from . import cli_accounts, cli_reports
+    from . import cli_accounts, cli_charts, cli_reports, cli_retention
 
     for command in (seed_command, rounds_group, invite_command, import_responses_command, demo_command,
-                    *cli_reports.COMMANDS, *cli_accounts.COMMANDS):
+                    *cli_reports.COMMANDS, cli_charts.chart_command, *cli_accounts.COMMANDS,
+                    *cli_retention.COMMANDS):
         app.cli.add_command(command)

@@ -1,6 +1,7 @@
 """Command-line reports: `report` (table, JSON or CSV) and `api-token` for the JSON API."""
 
 import json
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
@@ -57,11 +58,16 @@ def format_table(rows: list[list[str]]) -> str:
 @click.command("report")
 @with_appcontext
 @click.option("--period", required=True, help="A half-year (2026-H1) or, for the cliënt KPIs, a quarter (2026-Q3).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "pdf"]), default="table", show_default=True)
 @click.option("--kpi", "kpis", multiple=True, help="Only this KPI (repeatable).")
 @click.option("--dutch", is_flag=True, help="CSV for Dutch Excel: ';' and decimal comma.")
-def report_command(period, fmt, kpis, dutch):
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="File to write the PDF report to (--format pdf).")
+def report_command(period, fmt, kpis, dutch, out):
     """The KPI results of one period, with intervals, verdicts and response rates."""
+    if fmt == "pdf":
+        _report_pdf(period, kpis, out)
+        return
     try:
         reports = kpi_results(parse_period(period), list(kpis) or None)
     except (PeriodError, ReportError) as error:
@@ -76,6 +82,21 @@ def report_command(period, fmt, kpis, dutch):
             click.echo(chunk, nl=False)
     else:
         click.echo(format_table(table_rows(reports)))
+
+
+def _report_pdf(period: str, kpis, out: Path | None) -> None:
+    """The half-year report for the gemeente (every KPI of the period) as a PDF file."""
+    from .report_pdf import halfyear_report_pdf
+
+    if out is None or kpis:
+        raise click.BadParameter("the PDF report holds every KPI and needs a file: give --out FILE and no --kpi",
+                                 param_hint="--out")
+    try:
+        pdf = halfyear_report_pdf(parse_period(period))
+    except (PeriodError, ReportError) as error:
+        raise click.BadParameter(str(error), param_hint="--period") from None
+    out.write_bytes(pdf)
+    click.echo(f"report {period} written to {out} (pdf)")
 
 
 @click.group("api-token", cls=AppGroup)

@@ -28,6 +28,20 @@ class Defaults:
     LOGIN_ACCOUNT_LIMIT = "5 per 15 minutes"
     #: SURVEYS_SESSION_MINUTES. A management session ends after this many minutes without a request.
     SESSION_MINUTES = 60
+    #: SURVEYS_FREE_TEXT_MONTHS. Free-text answers older than this many months are deleted by `purge`.
+    FREE_TEXT_MONTHS = 24
+    #: SURVEYS_SMTP_HOST. The mail server that sends invitations and reminders.
+    SMTP_HOST = "localhost"
+    #: SURVEYS_SMTP_PORT. Its port (25 plain or STARTTLS, 587 submission).
+    SMTP_PORT = 25
+    #: SURVEYS_SMTP_USERNAME. Log in to the mail server with this name; none means no login.
+    SMTP_USERNAME: str | None = None
+    #: SURVEYS_SMTP_PASSWORD. The password for SMTP_USERNAME.
+    SMTP_PASSWORD: str | None = None
+    #: SURVEYS_SMTP_STARTTLS. Switch the connection to TLS (STARTTLS) before logging in and sending.
+    SMTP_STARTTLS = False
+    #: SURVEYS_MAIL_FROM. The sender address of invitations and reminders.
+    MAIL_FROM = "waardering@sociaalteamhouten.nl"
     #: SURVEYS_RATELIMIT_STORAGE_URI. Where rate-limit counters live; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     #: SURVEYS_SESSION_COOKIE_SECURE. Send the session cookie over HTTPS only (set true in production).

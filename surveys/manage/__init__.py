@@ -9,7 +9,11 @@ from ..auth import ROLE_RANK
 bp = Blueprint("manage", __name__, url_prefix="/beheer")
 
 #: (endpoint, menu label, least role) of each management area; the modules below add theirs.
-MENU: list[tuple[str, str, str]] = []
+MENU: list[tuple[str, str, str]] = [("manage.rounds", "Meetrondes", "manager"),
+                                    ("manage.downloads", "Downloads", "manager"),
+                                    ("manage.users", "Gebruikers", "beheerder"),
+                                    ("manage.audit_log", "Logboek", "beheerder"),
+                                    ("manage.retention", "Bewaartermijnen", "beheerder")]
 
 
 @bp.app_context_processor
@@ -21,4 +25,4 @@ def management_menu():
     return {"manage_menu": manage_menu}
 
 
-from . import dashboard, kpi  # noqa: E402,F401  (views register themselves on bp)
+from . import admin, dashboard, downloads, kpi, rounds  # noqa: E402,F401  (views register themselves on bp)

@@ -60,6 +60,12 @@ def get_user(user_id: str) -> User | None:
         return None
 
 
+def email_taken(email: str) -> bool:
+    """Whether an account with this e-mail address (in any case) exists already."""
+    email = normalise_email(email)
+    return db.session.scalar(select(func.count()).select_from(User).where(func.lower(User.email) == email)) > 0
+
+
 def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.email)))
 

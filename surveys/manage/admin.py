@@ -1,0 +1,204 @@
+"""The beheerder's pages: staff accounts and roles, the audit log, and retention (purge)."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import AnyOf, InputRequired, Length, Regexp, ValidationError
+
+from ..auth import role_required
+from ..extensions import db
+from ..models import ROLES
+from ..services import audit, retention, users
+from . import bp
+
+ROLE_LABELS = {
+    "beheerder": "Beheerder (gebruikers, bewaartermijnen, logboek en alles van de manager)",
+    "manager": "Manager (meetrondes, uitnodigingen, dashboard, downloads, open antwoorden)",
+    "lezer": "Lezer (alleen het dashboard)",
+}
+ROLE_MESSAGE = "Kies een rol: beheerder, manager of lezer."
+
+#: The audit log's actions in plain Dutch; an action not listed here is shown as it is stored.
+ACTION_LABELS = {
+    "login": "Ingelogd",
+    "login_failed": "Inloggen mislukt",
+    "export": "Download",
+    "free_text_viewed": "Open antwoorden bekeken",
+    "user_created": "Account aangemaakt",
+    "role_changed": "Rol gewijzigd",
+    "user_activated": "Account geactiveerd",
+    "user_deactivated": "Account gedeactiveerd",
+    "purge": "Opgeschoond (bewaartermijnen)",
+    "invitations_sent": "Uitnodigingen verstuurd",
+}
+AUDIT_LIMIT = 500
+
+try:
+    LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
+except ZoneInfoNotFoundError:  # no time-zone database on this machine: show UTC and say so
+    LOCAL_ZONE = None
+
+
+def local_time(moment: datetime) -> str:
+    """A stored UTC time as Dutch readers expect it: local time, day first."""
+    if LOCAL_ZONE is None:
+        return moment.strftime("%d-%m-%Y %H:%M:%S") + " UTC"
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL_ZONE).strftime("%d-%m-%Y %H:%M:%S")
+
+
+def _not_taken(form, field) -> None:
+    if field.data and users.email_taken(field.data):
+        raise ValidationError(f"Er is al een account voor {users.normalise_email(field.data)}.")
+
+
+class NewUserForm(FlaskForm):
+    email = EmailField("E-mailadres", validators=[
+        InputRequired("Vul een e-mailadres in."),
+        Length(max=254, message="Een e-mailadres is hoogstens 254 tekens lang."),
+        # The same shape the service accepts (one @, no spaces), and a dot in the domain.
+        Regexp(r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$", message="Vul een geldig e-mailadres in, zoals naam@example.nl."),
+        _not_taken,
+    ])
+    # Text fields checked against the known values: the templates draw the <select> themselves.
+    role = StringField("Rol", validators=[InputRequired(ROLE_MESSAGE), AnyOf(ROLES, message=ROLE_MESSAGE)])
+    password = PasswordField("Beginwachtwoord", validators=[
+        InputRequired("Vul een beginwachtwoord in."),
+        Length(min=users.MIN_PASSWORD_LENGTH, max=1000,
+               message=f"Het wachtwoord moet minstens {users.MIN_PASSWORD_LENGTH} tekens lang zijn."),
+    ])
+
+
+class RoleForm(FlaskForm):
+    role = StringField("Rol", validators=[InputRequired(ROLE_MESSAGE), AnyOf(ROLES, message=ROLE_MESSAGE)])
+
+
+class ActiveForm(FlaskForm):
+    active = StringField("Status", validators=[InputRequired("Kies actief of gedeactiveerd."),
+                                              AnyOf(("0", "1"), message="Kies actief of gedeactiveerd.")])
+
+
+def _users_page(new_form: NewUserForm | None = None, row_errors: dict | None = None, status: int = 200):
+    return render_template("manage/admin_users.html", accounts=users.list_users(),
+                           new_form=new_form or NewUserForm(formdata=None), row_errors=row_errors or {},
+                           role_labels=ROLE_LABELS, roles=ROLES), status
+
+
+def _account_or_404(user_id: int):
+    user = users.get_user(str(user_id))
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/gebruikers", endpoint="users")
+@role_required("beheerder")
+def users_page():
+    """All staff accounts, with their role and status, and the form for a new account."""
+    return _users_page()
+
+
+@bp.route("/gebruikers/nieuw", methods=["POST"])
+@role_required("beheerder")
+def create_user():
+    """Make an account with the e-mail address, role and first password the beheerder typed."""
+    form = NewUserForm()
+    if not form.validate_on_submit():
+        duplicate = any(message.startswith("Er is al een account") for message in form.email.errors)
+        return _users_page(form, status=409 if duplicate else 400)
+    try:
+        user = users.create_user(form.email.data, form.password.data, form.role.data, actor=current_user.email)
+    except users.UserError as error:
+        form.form_errors.append(f"{str(error).capitalize()}.")
+        return _users_page(form, status=400)
+    except IntegrityError:  # another beheerder made the same account a moment earlier
+        db.session.rollback()
+        form.email.errors = [f"Er is al een account voor {users.normalise_email(form.email.data)}."]
+        return _users_page(form, status=409)
+    flash(f"Account {user.email} aangemaakt met de rol {user.role}. Geef het beginwachtwoord veilig door.")
+    return redirect(url_for("manage.users"), code=303)
+
+
+@bp.route("/gebruikers/<int:user_id>/rol", methods=["POST"])
+@role_required("beheerder")
+def change_role(user_id: int):
+    """Give an account another role; a beheerder cannot change their own (so one always remains)."""
+    user = _account_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _users_page(row_errors={user.id: form.role.errors[0] if form.role.errors else ROLE_MESSAGE},
+                           status=400)
+    if user.id == current_user.id:
+        return _users_page(row_errors={user.id: "U kunt uw eigen rol niet wijzigen. Vraag dit aan een andere "
+                                                "beheerder."}, status=409)
+    if form.role.data != user.role:
+        users.change_role(user, form.role.data, actor=current_user.email)
+        flash(f"{user.email} heeft nu de rol {user.role}.")
+    return redirect(url_for("manage.users"), code=303)
+
+
+@bp.route("/gebruikers/<int:user_id>/status", methods=["POST"])
+@role_required("beheerder")
+def set_active(user_id: int):
+    """Deactivate an account (it can no longer log in, its sessions end) or activate it again."""
+    user = _account_or_404(user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        return _users_page(row_errors={user.id: form.active.errors[0] if form.active.errors
+                                       else "Kies actief of gedeactiveerd."}, status=400)
+    active = form.active.data == "1"
+    if user.id == current_user.id and not active:
+        return _users_page(row_errors={user.id: "U kunt uw eigen account niet deactiveren. Vraag dit aan een "
+                                                "andere beheerder."}, status=409)
+    if active != user.active:
+        users.set_active(user, active, actor=current_user.email)
+        flash(f"Account {user.email} is {'weer actief' if active else 'gedeactiveerd'}.")
+    return redirect(url_for("manage.users"), code=303)
+
+
+@bp.route("/logboek")
+@role_required("beheerder")
+def audit_log():
+    """The audit log, newest first: who did what, when; ?actie= shows one kind of event."""
+    action = request.args.get("actie") or None
+    error = None
+    if action is not None and action not in ACTION_LABELS:
+        error = "Onbekende actie; kies een actie uit de lijst."
+        action = None
+    events = audit.recent(limit=AUDIT_LIMIT, action=action)
+    return render_template("manage/admin_audit.html", events=events, action=action, error=error,
+                           labels=ACTION_LABELS, limit=AUDIT_LIMIT, local_time=local_time,
+                           zone="Nederlandse tijd" if LOCAL_ZONE else "UTC"), 400 if error else 200
+
+
+def _retention_page(error: str | None = None, status: int = 200):
+    try:
+        state = retention.status(date.today())
+    except retention.RetentionError as problem:
+        state, error, status = None, str(problem), 500
+    return render_template("manage/admin_retention.html", state=state, error=error, local_time=local_time), status
+
+
+@bp.route("/bewaartermijnen", endpoint="retention")
+@role_required("beheerder")
+def retention_page():
+    """The retention settings, what a purge would remove today, and when it last ran."""
+    return _retention_page()
+
+
+@bp.route("/bewaartermijnen/opschonen", methods=["POST"])
+@role_required("beheerder")
+def purge_now():
+    """Run the purge now, as `flask --app surveys purge` does, and say what it removed. (CSRFProtect has
+    checked the form's token before this runs.)"""
+    try:
+        result = retention.purge(date.today(), actor=current_user.email)
+    except retention.RetentionError as error:
+        return _retention_page(str(error), 500)
+    flash(f"Opgeschoond: {result.codes_deleted} codes verwijderd (waarvan {result.addresses_deleted} met "
+          f"e-mailadres) en {result.free_texts_deleted} open antwoorden.")
+    return redirect(url_for("manage.retention"), code=303)

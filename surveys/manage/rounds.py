@@ -1,0 +1,277 @@
+"""Meetrondes: open a round, make its codes as a CSV of links or as printable letters, invite by e-mail
+and send reminders, and give a closing cliënt a code with its letter in two clicks.
+
+Plain codes are never stored, so every form that makes codes answers with the file itself."""
+
+from datetime import date
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, IntegerField, StringField
+from wtforms.validators import AnyOf, InputRequired, Optional
+
+from ..auth import role_required
+from ..periods import half_year_of
+from ..services import audit, invitations
+from ..services.rounds import RoundError, create_round, get_round
+from . import bp
+
+QUESTIONNAIRE_LABELS = {
+    "client": "Cliënten (na afsluiting)",
+    "partner": "Partners",
+    "gemeente": "Gemeente",
+    "medewerker": "Medewerkers (huis op orde)",
+}
+DOWNLOAD_KINDS = {"pdf": "Brieven om te printen (PDF)", "csv": "Links in een CSV-bestand"}
+# Which form field a RoundError from create_round is about.
+ROUND_FIELDS = {"questionnaire": "questionnaire", "period": "period", "dates": "closes_on",
+                "population": "population", "count": "count"}
+
+
+class DutchDateField(DateField):
+    """A date as yyyy-mm-dd (what <input type=date> sends), with a Dutch message; empty is left to
+    InputRequired."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-01-31.") from None
+
+
+class DutchIntegerField(IntegerField):
+    def process_formdata(self, valuelist):
+        if valuelist and not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Vul een heel getal in, bijvoorbeeld 40.") from None
+
+
+class RoundForm(FlaskForm):
+    # A <select> on the page. Checked here too: the loader's message for an unknown key is English.
+    questionnaire = StringField("Vragenlijst", validators=[
+        InputRequired("Kies een vragenlijst."),
+        AnyOf(list(QUESTIONNAIRE_LABELS), message="Kies een vragenlijst uit de lijst.")])
+    period = StringField("Periode", validators=[InputRequired("Vul een periode in, bijvoorbeeld 2026-H1.")])
+    opens_on = DutchDateField("Eerste dag", validators=[InputRequired("Vul de eerste dag in.")])
+    closes_on = DutchDateField("Laatste dag", validators=[InputRequired("Vul de laatste dag in.")])
+    population = DutchIntegerField("Populatie (aantal uitgenodigden)", validators=[Optional()])
+
+
+class CodesForm(FlaskForm):
+    count = DutchIntegerField("Aantal codes", validators=[InputRequired("Vul in hoeveel codes u wilt maken.")])
+    # Radio buttons on the page (DOWNLOAD_KINDS); a plain field, so the check and its message are ours.
+    kind = StringField("Soort download", default="pdf",
+                       validators=[InputRequired("Kies brieven of links."),
+                                   AnyOf(list(DOWNLOAD_KINDS), message="Kies brieven of links.")])
+
+
+class AddressesForm(FlaskForm):
+    addresses = FileField("Bestand met e-mailadressen",
+                          validators=[FileRequired("Kies een bestand met e-mailadressen.")])
+
+
+class ActionForm(FlaskForm):
+    """A button: only the CSRF token."""
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def _download(content: bytes, mimetype: str, filename: str, *, inline: bool = False) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"  # the body holds codes: no copy in any cache
+    return response
+
+
+@bp.route("/rondes", methods=["GET", "POST"])
+@role_required("manager")
+def rounds():
+    """All rounds with their codes and response, the cliënt-letter button, and a form for a new round."""
+    today = date.today()
+    period = half_year_of(today)
+    form = RoundForm(data={"period": str(period), "opens_on": today, "closes_on": period.end})
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                round_ = create_round(form.questionnaire.data, form.period.data, opens_on=form.opens_on.data,
+                                      closes_on=form.closes_on.data, population=form.population.data)
+            except RoundError as error:
+                getattr(form, ROUND_FIELDS.get(error.field, "questionnaire")).errors.append(_sentence(str(error)))
+            else:
+                flash(f"Meetronde {round_.id} is gemaakt.")
+                return redirect(url_for("manage.round_page", round_id=round_.id), code=303)
+        status = 400
+    return render_template("manage/rounds.html", stats=invitations.round_stats(), form=form,
+                           labels=QUESTIONNAIRE_LABELS, today=today), status
+
+
+@bp.route("/rondes/clientbrief", methods=["POST"])
+@role_required("manager")
+def client_letter():
+    """One cliënt code and its letter as PDF, in the cliënt round open today (opened if there is none)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    round_id, pdf = invitations.client_letter(date.today(), _base_url())
+    audit.record("export", actor=current_user.email, detail=f"cliëntbrief: 1 code in ronde {round_id}")
+    return _download(pdf, "application/pdf", f"clientbrief-ronde-{round_id}.pdf", inline=True)
+
+
+def _round_or_404(round_id: int):
+    round_ = get_round(round_id)
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+def _round_page(round_id: int, status: int = 200, *, codes_form=None, addresses_form=None,
+                problems=None, error=None):
+    (stats,) = invitations.round_stats(round_id) or abort(404)
+    return render_template(
+        "manage/rounds_detail.html", stats=stats, round=stats.round, labels=QUESTIONNAIRE_LABELS, kinds=DOWNLOAD_KINDS,
+        codes_form=codes_form or CodesForm(formdata=None),
+        addresses_form=addresses_form or AddressesForm(formdata=None), problems=problems or [], error=error,
+        reminder_targets=invitations.reminder_targets(round_id), closed=stats.round.closes_on < date.today(),
+        limits={"pdf": invitations.MAX_LETTERS, "csv": invitations.MAX_LINKS,
+                "addresses": invitations.MAX_ADDRESSES}), status
+
+
+@bp.route("/rondes/<int:round_id>")
+@role_required("manager")
+def round_page(round_id: int):
+    """A round: how many codes exist and are used, and the forms to make codes, invite and remind."""
+    return _round_page(round_id)
+
+
+@bp.route("/rondes/<int:round_id>/codes", methods=["POST"])
+@role_required("manager")
+def round_codes(round_id: int):
+    """Make codes and answer with them at once: letters as PDF or links as CSV (the codes are not stored)."""
+    round_ = _round_or_404(round_id)
+    form = CodesForm()
+    if not form.validate_on_submit():
+        return _round_page(round_id, 400, codes_form=form)
+    today, count = date.today(), form.count.data
+    try:
+        invitations.check_open(round_, today)
+        if form.kind.data == "csv":
+            content = invitations.links_csv(round_, count, _base_url())
+            kind, mimetype, name = "links als CSV", "text/csv; charset=utf-8", "links.csv"
+        else:
+            content = invitations.letters_pdf(round_, count, _base_url(), today)
+            kind, mimetype, name = "brieven als PDF", "application/pdf", "brieven.pdf"
+    except invitations.RoundClosedError as error:
+        return _round_page(round_id, 409, error=str(error))
+    except RoundError as error:
+        form.count.errors.append(_sentence(str(error)))
+        return _round_page(round_id, 400, codes_form=form)
+    audit.record("export", actor=current_user.email, detail=f"ronde {round_id}: {count} {kind}")
+    return _download(content, mimetype, f"ronde-{round_id}-{name}")
+
+
+@bp.route("/rondes/<int:round_id>/uitnodigingen", methods=["POST"])
+@role_required("manager")
+def round_invite(round_id: int):
+    """Invite every address of an uploaded list by e-mail, each with a new code; all lines valid or none."""
+    round_ = _round_or_404(round_id)
+    form = AddressesForm()
+    if not form.validate_on_submit():
+        return _round_page(round_id, 400, addresses_form=form)
+    today = date.today()
+    try:
+        invitations.check_open(round_, today)
+        addresses = invitations.parse_address_list(form.addresses.data.read())
+        with invitations.Mailer(invitations.MailSettings.from_config(current_app.config)) as mailer:
+            report = invitations.send_invitations(round_, addresses, mailer, _base_url(), today)
+    except invitations.RoundClosedError as error:
+        return _round_page(round_id, 409, error=str(error))
+    except invitations.AddressListRejected as rejected:
+        return _round_page(round_id, 400, problems=rejected.problems,
+                           error="Er is niets verstuurd en niets opgeslagen. Verbeter het bestand en probeer het "
+                                 "opnieuw.")
+    except invitations.MailError as error:
+        current_app.logger.warning("invitations for round %s: mail server unavailable", round_id)
+        return _round_page(round_id, 503, error=f"{error} Er is niets verstuurd en niets opgeslagen. Probeer het "
+                                                "later opnieuw of vraag de beheerder de instellingen te controleren.")
+    return _after_sending(round_id, report, reminders=False)
+
+
+@bp.route("/rondes/<int:round_id>/herinneringen", methods=["POST"])
+@role_required("manager")
+def round_remind(round_id: int):
+    """Remind every unused code that has an address, each with a new link (the old one stops working)."""
+    round_ = _round_or_404(round_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    today = date.today()
+    try:
+        invitations.check_open(round_, today)
+        if not invitations.reminder_targets(round_id):  # nothing to send: no need for the mail server
+            flash("Er is geen code met een e-mailadres die nog niet is gebruikt. Er is geen herinnering verstuurd.")
+            return redirect(url_for("manage.round_page", round_id=round_id), code=303)
+        with invitations.Mailer(invitations.MailSettings.from_config(current_app.config)) as mailer:
+            report = invitations.send_reminders(round_, mailer, _base_url(), today)
+    except invitations.RoundClosedError as error:
+        return _round_page(round_id, 409, error=str(error))
+    except invitations.MailError as error:
+        current_app.logger.warning("reminders for round %s: mail server unavailable", round_id)
+        return _round_page(round_id, 503, error=f"{error} Er is geen herinnering verstuurd; de links in de eerste "
+                                                "e-mails werken nog. Probeer het later opnieuw.")
+    return _after_sending(round_id, report, reminders=True)
+
+
+def _count(number: int, one: str, more: str) -> str:
+    return f"{number} {one if number == 1 else more}"
+
+
+def _after_sending(round_id: int, report: invitations.SendReport, reminders: bool):
+    """Audit the counts, then show them: on the round page after a redirect, or as a 503 when the mail
+    server stopped halfway."""
+    one, more = ("herinnering", "herinneringen") if reminders else ("uitnodiging", "uitnodigingen")
+    detail = f"ronde {round_id}: {_count(report.sent, one, more)} per e-mail"
+    if report.skipped:
+        detail += f", {report.skipped} overgeslagen"
+    if report.refused:
+        detail += f", {len(report.refused)} geweigerd"
+    if report.failure:
+        detail += f", {report.not_sent} niet verstuurd (mailserver)"
+    if report.sent or report.failure:
+        audit.record("invitations_sent", actor=current_user.email, detail=detail)
+    messages = [f"{_count(report.sent, one, more)} verstuurd."]
+    if report.skipped and reminders:
+        messages.append(f"{_count(report.skipped, 'code is', 'codes zijn')} intussen gebruikt en "
+                        f"{'kreeg' if report.skipped == 1 else 'kregen'} geen herinnering.")
+    elif report.skipped:
+        messages.append(f"{_count(report.skipped, 'adres had', 'adressen hadden')} al een uitnodiging in deze "
+                        f"ronde en {'kreeg' if report.skipped == 1 else 'kregen'} geen tweede.")
+    if report.refused:
+        # Line numbers only: a flashed message travels in the session cookie, an address must not.
+        lines = ", ".join(f"regel {a.line}" for a in report.refused if a.line)
+        messages.append(f"De mailserver weigerde {_count(len(report.refused), 'adres', 'adressen')}"
+                        f"{f' ({lines})' if lines else ''}; daarvoor is niets veranderd.")
+    if not report.failure:
+        for message in messages:
+            flash(message)
+        return redirect(url_for("manage.round_page", round_id=round_id), code=303)
+    messages.append(f"{_count(report.not_sent, one + ' is', more + ' zijn')} niet verstuurd.")
+    messages.append("Daarvoor is niets veranderd: de links in de eerdere e-mails werken nog." if reminders else
+                    "Daarvoor is niets opgeslagen. Stuur later dezelfde lijst opnieuw: wie al een uitnodiging "
+                    "kreeg, krijgt geen tweede.")
+    return _round_page(round_id, 503, error=f"{report.failure} {' '.join(messages)}")
+
+
+def _sentence(message: str) -> str:
+    """A service message as a sentence on the page: capital first letter, full stop."""
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "?", "!")) else message + "."

@@ -1,0 +1,354 @@
+"""The half-year report for the gemeente as one PDF: a cover, the KPI table with verdicts, the response per
+questionnaire, a plain-language note on reading the intervals, and one chart per KPI.
+
+Figures come from ``services.reports`` and charts from ``charts.kpi_chart``, so what they suppress is
+suppressed here too: a KPI below its minimum n shows "te weinig respons" and no value, interval or trend.
+
+Choices made here:
+
+- Dutch notation throughout: a decimal comma, grades with two decimals (7,60) as on the dashboard, shares
+  as a percentage with one decimal (80,0 %), response rates as whole percentages.
+- A verdict is always a symbol and words (▲ Boven de norm), never colour alone; the PDF prints well in grey.
+- DejaVu Sans (shipped with matplotlib, also the charts' font) rather than Helvetica: it has the symbols.
+- ``invariant=1``: no creation time or random id, so the same data on the same day gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import matplotlib
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+)
+
+from . import charts
+from .periods import Period, half_year_of, parse_period
+from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
+from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
+from .services.reports import KpiReport, kpi_history, kpi_results
+
+ORGANISATION = "Stichting Sociaal Team Houten"
+BRAND, MUTED, RULE = colors.HexColor("#00576B"), colors.HexColor("#4B4B4B"), colors.HexColor("#9A9A9A")
+LIGHT = colors.HexColor("#F3F5F6")
+MARGIN = 1.8 * cm
+CONTENT_WIDTH = A4[0] - 2 * MARGIN
+CHART_WIDTH = CONTENT_WIDTH
+CHART_HEIGHT = CHART_WIDTH * charts.HEIGHT_IN / charts.WIDTH_IN
+CHART_HALF_YEARS = 6
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")
+VERDICTS = {
+    # verdict → (symbol, words); the same symbols as the dashboard, the words carry the meaning
+    ABOVE: ("▲", "Boven de norm"),
+    BELOW: ("▼", "Onder de norm"),
+    UNDECIDED: ("●", "Niet te onderscheiden van de norm"),
+    TOO_FEW: ("–", "Te weinig respons"),
+}
+NO_RESPONSE = ("–", "Geen respons")
+TRENDS = {"stijging": "gestegen", "daling": "gedaald", "niet_te_onderscheiden": "geen duidelijke verandering",
+          "gelijk": "gelijk gebleven"}
+NBSP = "\u00a0"  # keeps a number and its % (or a norm's operator) on one line
+GROUPS = {"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"}
+
+
+# --- fonts and styles ------------------------------------------------------------------------------------
+
+_FONT_LOCK = threading.Lock()
+_FONTS = {"DejaVuSans": "DejaVuSans.ttf", "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
+          "DejaVuSans-Oblique": "DejaVuSans-Oblique.ttf"}
+
+
+def _register_fonts() -> None:
+    with _FONT_LOCK:
+        if "DejaVuSans" in pdfmetrics.getRegisteredFontNames():
+            return
+        folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        for name, file in _FONTS.items():
+            pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+        pdfmetrics.registerFontFamily("DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold",
+                                      italic="DejaVuSans-Oblique", boldItalic="DejaVuSans-Bold")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    body = ParagraphStyle("body", fontName="DejaVuSans", fontSize=10, leading=14, spaceAfter=6)
+    return {
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11.5, textColor=MUTED),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=8, leading=10.5, spaceAfter=0),
+        "head": ParagraphStyle("head", parent=body, fontName="DejaVuSans-Bold", fontSize=8, leading=10.5,
+                               spaceAfter=0),
+        "h1": ParagraphStyle("h1", parent=body, fontName="DejaVuSans-Bold", fontSize=16, leading=20,
+                             spaceBefore=4, spaceAfter=10, textColor=BRAND, keepWithNext=1),
+        "h2": ParagraphStyle("h2", parent=body, fontName="DejaVuSans-Bold", fontSize=12.5, leading=16,
+                             spaceBefore=14, spaceAfter=6, textColor=BRAND, keepWithNext=1),
+        "caption": ParagraphStyle("caption", parent=body, fontSize=8.5, leading=11.5, textColor=MUTED,
+                                  spaceBefore=2, spaceAfter=14),
+        "org": ParagraphStyle("org", parent=body, fontName="DejaVuSans-Bold", fontSize=14, leading=18,
+                              textColor=BRAND),
+        "title": ParagraphStyle("title", parent=body, fontName="DejaVuSans-Bold", fontSize=30, leading=36,
+                                spaceBefore=10, spaceAfter=12),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=13, leading=18, spaceAfter=18),
+    }
+
+
+# --- words and numbers -----------------------------------------------------------------------------------
+
+def dutch_date(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _number(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def count(value: int) -> str:
+    """A count with a dot between thousands, as Dutch readers write it: 4.586."""
+    return f"{value:,}".replace(",", ".")
+
+
+def figure(report: KpiReport, value: float) -> str:
+    """A grade with two decimals (7,60) or a share as a percentage with one (80,0 %)."""
+    return f"{_number(100 * value, 1)}{NBSP}%" if report.kpi.statistic == "share" else _number(value, 2)
+
+
+def norm_text(report: KpiReport) -> str:
+    operator = "≥" if report.kpi.operator == ">=" else ">"
+    value = float(report.kpi.norm) * (100 if report.kpi.statistic == "share" else 1)
+    shown = f"{value:g}".replace(".", ",")
+    return f"{operator}{NBSP}{shown}{NBSP}%" if report.kpi.statistic == "share" else f"{operator}{NBSP}{shown}"
+
+
+def verdict_words(report: KpiReport) -> tuple[str, str]:
+    result = report.result
+    if result.suppressed and result.n == 0:
+        return NO_RESPONSE
+    return VERDICTS[result.verdict]
+
+
+def value_text(report: KpiReport) -> str:
+    result = report.result
+    if result.suppressed:
+        return "–"
+    value = result.share if report.kpi.statistic == "share" else result.mean
+    return figure(report, value)
+
+
+def interval_text(report: KpiReport) -> str:
+    result = report.result
+    if result.suppressed or result.ci_low is None:
+        return "–"
+    return f"{figure(report, result.ci_low)} – {figure(report, result.ci_high)}"
+
+
+def trend_text(report: KpiReport) -> str:
+    """The change since the previous period in words, with the difference; nothing for a hidden result."""
+    if report.result.suppressed or report.trend is None:
+        return "–"
+    difference = report.trend.difference
+    sign = "+" if difference > 0 else "−" if difference < 0 else "±"
+    return f"{sign}{_number(abs(difference), 2)} ({TRENDS[report.trend.verdict]})"
+
+
+def rate_text(responses: int, population: int | None) -> str:
+    return "niet bekend" if not population else f"{_number(100 * responses / population, 0)}{NBSP}%"
+
+
+# --- the parts of the report ---------------------------------------------------------------------------
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def _cover(period: Period, reports: list[KpiReport], made_on: date, styles) -> list:
+    parts = [
+        Spacer(1, 3 * cm),
+        _p(ORGANISATION, styles["org"]),
+        _p(f"Waardering {period}", styles["title"]),
+        _p("Hoe cliënten, partners, de gemeente en medewerkers het Sociaal Team waarderen", styles["subtitle"]),
+        _p(f"Periode: {dutch_date(period.start)} tot en met {dutch_date(period.end)}", styles["body"]),
+        _p(f"Gemaakt op {dutch_date(made_on)}", styles["body"]),
+    ]
+    if made_on <= period.end:
+        parts.append(_p(f"Let op: de periode loopt nog tot en met {dutch_date(period.end)}. "
+                        "De cijfers kunnen nog veranderen.", styles["body"]))
+    parts += [Spacer(1, 1.2 * cm), _p("In het kort", styles["h2"])]
+    items = []
+    for report in reports:
+        symbol, words = verdict_words(report)
+        extra = " (indicatief)" if report.result.indicative else ""
+        items.append(ListItem(Paragraph(f"{escape(report.kpi.label.nl)}: <b>{symbol} {escape(words)}</b>{extra}",
+                                        styles["body"]), leftIndent=12, value="•"))
+    parts.append(ListFlowable(items, bulletType="bullet", start="•", leftIndent=12, bulletFontName="DejaVuSans"))
+    parts.append(PageBreak())
+    return parts
+
+
+TABLE_STYLE = [
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LINEBELOW", (0, 0), (-1, 0), 1.2, colors.black),
+    ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
+    ("BACKGROUND", (0, 0), (-1, 0), LIGHT),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ("TOPPADDING", (0, 0), (-1, -1), 3),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+]
+
+
+def _kpi_table(reports: list[KpiReport], styles) -> Table:
+    cell, head = styles["cell"], styles["head"]
+    header = ["KPI", "Waarde", "95%-interval", "Norm", "n", "Respons", "Oordeel", "Trend t.o.v. vorige periode"]
+    rows = [[_p(text, head) for text in header]]
+    for report in reports:
+        symbol, words = verdict_words(report)
+        verdict = f"{symbol} {escape(words)}" + ("<br/><i>indicatief</i>" if report.result.indicative else "")
+        rows.append([
+            _p(report.kpi.label.nl, cell), _p(value_text(report), cell), _p(interval_text(report), cell),
+            _p(norm_text(report), cell), _p(count(report.result.n), cell),
+            _p("–" if report.response_rate is None else rate_text(report.responses, report.population), cell),
+            Paragraph(verdict, cell), _p(trend_text(report), cell),
+        ])
+    widths = [3.6, 1.5, 2.55, 1.3, 1.35, 1.65, 2.75, 2.7]  # cm; n fits 100.000, "Respons" one line
+    scale = CONTENT_WIDTH / (sum(widths) * cm)
+    return Table(rows, colWidths=[w * cm * scale for w in widths], repeatRows=1, style=TABLE_STYLE)
+
+
+def _response_table(reports: list[KpiReport], styles) -> Table:
+    """Responses per questionnaire, from the KPI reports (all KPIs of a questionnaire share them)."""
+    by_questionnaire = {report.kpi.questionnaire: report for report in reports}
+    cell, head = styles["cell"], styles["head"]
+    rows = [[_p(text, head) for text in ("Vragenlijst", "Reacties", "Uitgenodigd of in de doelgroep", "Respons")]]
+    for key in QUESTIONNAIRE_KEYS:
+        report = by_questionnaire.get(key)
+        if report is None:
+            continue
+        population = "niet bekend" if report.population is None else count(report.population)
+        rows.append([_p(GROUPS[key], cell), _p(count(report.responses), cell), _p(population, cell),
+                     _p(rate_text(report.responses, report.population), cell)])
+    widths = [5, 3, 6, 3]
+    scale = CONTENT_WIDTH / (sum(widths) * cm)
+    return Table(rows, colWidths=[w * cm * scale for w in widths], style=TABLE_STYLE, hAlign="LEFT")
+
+
+def _minimum_text(keys: Iterable[str]) -> str:
+    """'5 reacties (bij de gemeente 3)': the minimum n of the questionnaires in the report, most common first."""
+    minima = {key: load_questionnaire(key).min_n for key in keys}
+    common = max(set(minima.values()), key=lambda value: (list(minima.values()).count(value), value))
+    others = [f"bij {GROUPS[key].lower() if key != 'gemeente' else 'de gemeente'} {value}"
+              for key, value in minima.items() if value != common]
+    return f"{common} reacties" + (f" ({', '.join(others)})" if others else "")
+
+
+def _reading_note(reports: list[KpiReport], styles) -> list:
+    body = styles["body"]
+    minimum = _minimum_text(dict.fromkeys(report.kpi.questionnaire for report in reports))
+    points = [
+        "<b>Waarde.</b> Het gemiddelde rapportcijfer (van 1 tot 10). Bij ‘zelf weer verder’ is het het deel van "
+        "de cliënten dat ‘ja’ zei.",
+        "<b>95%-interval.</b> Niet iedereen vult de vragenlijst in. Daarom is een uitkomst nooit helemaal zeker. "
+        "Het interval geeft aan tussen welke twee getallen de echte waarde bijna zeker ligt: in 95 van de 100 "
+        "keer klopt dat. Meer reacties geven een smaller interval.",
+        "<b>▲ Boven de norm.</b> Het hele interval ligt boven de norm. De norm is dus vrijwel zeker gehaald.",
+        "<b>▼ Onder de norm.</b> Het hele interval ligt onder de norm. De norm is dus vrijwel zeker niet gehaald.",
+        "<b>● Niet te onderscheiden van de norm.</b> De norm ligt binnen het interval. We kunnen dan niet "
+        "zeggen of de norm gehaald is, ook niet als de waarde zelf er net boven of onder ligt.",
+        "<b>Indicatief.</b> Minder dan 30 reacties. De uitkomst laat een richting zien, maar is nog onzeker.",
+        f"<b>Te weinig respons.</b> Minder dan {escape(minimum)}. Dan tonen we geen cijfers, ook niet in de "
+        "grafiek. Zo kan niemand achterhalen wat één persoon heeft geantwoord. Om dezelfde reden verbergen we "
+        "bij een verdeling in groepen soms ook een tweede kleine groep.",
+        "<b>Trend.</b> Het verschil met de vorige periode. We schrijven alleen ‘gestegen’ of ‘gedaald’ als het "
+        "verschil duidelijk is. Anders staat er ‘geen duidelijke verandering’.",
+    ]
+    items = [ListItem(Paragraph(point, body), leftIndent=12, value="•") for point in points]
+    return [_p("Zo leest u de cijfers", styles["h2"]),
+            ListFlowable(items, bulletType="bullet", start="•", leftIndent=12, bulletFontName="DejaVuSans")]
+
+
+def _chart_until(period: Period) -> Period:
+    return period if period.is_half_year else half_year_of(period.start)
+
+
+def _charts(reports: list[KpiReport], period: Period, styles) -> list:
+    """One chart per KPI over the last half-years; none where no half-year has a figure to show."""
+    parts: list = [_p("Grafieken per KPI", styles["h2"]),
+                   _p(f"Elke grafiek toont de laatste {CHART_HALF_YEARS} halfjaren: de waarde, het 95%-interval "
+                      "(de lijn met streepjes aan de uiteinden) en de norm (de stippellijn). Onder elk halfjaar staat "
+                      "het aantal reacties (n).", styles["body"])]
+    for number, report in enumerate(reports, start=1):
+        history = kpi_history(report.kpi.key, until=_chart_until(period), count=CHART_HALF_YEARS)
+        span = f"{history[0].period} tot en met {history[-1].period}"
+        if all(entry.result.suppressed for entry in history):
+            parts.append(_p(f"Grafiek {number}. {report.kpi.label.nl}: geen grafiek, want in geen van de halfjaren "
+                            f"{span} waren er genoeg reacties om cijfers te tonen (te weinig respons).",
+                            styles["caption"]))
+            continue
+        # The chart carries the KPI's name as its title; the caption below numbers it and names the span.
+        image = Image(io.BytesIO(charts.kpi_chart(history, "png")), width=CHART_WIDTH, height=CHART_HEIGHT)
+        parts.append(KeepTogether([image, _p(f"Grafiek {number}. {report.kpi.label.nl}, {span}.",
+                                             styles["caption"])]))
+    return parts
+
+
+def _page_footer(period: Period):
+    def draw(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont("DejaVuSans", 8)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(MARGIN, 1.0 * cm, f"{ORGANISATION} · Waardering {period}")
+        canvas.drawRightString(A4[0] - MARGIN, 1.0 * cm, f"pagina {doc.page}")
+        canvas.restoreState()
+    return draw
+
+
+# --- the report ----------------------------------------------------------------------------------------
+
+def halfyear_report_pdf(period: Period | str, *, made_on: date | None = None) -> bytes:
+    """The report of one half-year (or, for the cliënt KPIs only, a quarter) as PDF bytes."""
+    period = parse_period(period) if isinstance(period, str) else period
+    made_on = made_on or date.today()
+    reports = kpi_results(period)
+    _register_fonts()
+    styles = _styles()
+    story = _cover(period, reports, made_on, styles)
+    story += [
+        _p(f"KPI's in {period}", styles["h1"]),
+        _kpi_table(reports, styles),
+        Spacer(1, 4),
+        _p("n is het aantal bruikbare antwoorden op de vraag; ‘weet ik niet’ en ‘n.v.t.’ tellen niet mee. "
+           "Respons is het aantal reacties gedeeld door het aantal uitgenodigden, waar dat bekend is.",
+           styles["small"]),
+        _p("Respons per vragenlijst", styles["h2"]),
+        _response_table(reports, styles),
+        *_reading_note(reports, styles),
+        *_charts(reports, period, styles),
+    ]
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
+        title=f"Waardering {period}", author=ORGANISATION, subject=f"Halfjaarrapportage waardering {period}",
+        creator="surveys", lang="nl-NL", invariant=1,
+    )
+    footer = _page_footer(period)
+    document.build(story, onFirstPage=lambda canvas, doc: None, onLaterPages=footer)
+    return buffer.getvalue()

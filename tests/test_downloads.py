@@ -1,0 +1,267 @@
+"""A manager takes the figures of a half-year home: the report for the gemeente as PDF, a workbook, CSV files
+for Dutch and for international Excel, and the raw answers. A lezer may not; every download is logged.
+
+The data are small and stored exactly; every expected figure is worked out by hand in the comments."""
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from surveys.answers import AnswerValue
+from surveys.extensions import db
+from surveys.models import AuditEvent
+from surveys.report_pdf import halfyear_report_pdf
+from surveys.services.questionnaires import current_version
+from surveys.services.responses import NewResponse, store_many
+from surveys.services.rounds import create_round
+from surveys.services.users import create_user
+
+from .test_manage import PASSWORD, log_in
+
+PERIOD = "2026-H1"
+BOM = b"\xef\xbb\xbf"
+
+# Partner, 2026-H1, a round of 10 invited organisations: P1 = 6, 7, 8, 8, 9 → mean 38/5 = 7.6.
+#   Σx² = 294, s² = (5·294 − 38²)/(5·4) = 26/20 = 1.3; with the finite-population correction (n/N = 5/10)
+#   SE = √(1.3/5 · 0.5) = √0.13 = 0.360555, t(0.975, 4) = 2.776445 → 7.6 ∓ 1.001062 = [6.598938, 8.601062]:
+#   the norm 7 lies inside → "niet te onderscheiden"; n = 5 < 30 → indicatief; response 5/10 = 50 %.
+#   (No reference SD: P1 has only 4 pooled degrees of freedom.)
+#   P2 = 5, 4, 4, 3, 2 → (helemaal) mee eens 3/5 = 0.6. P8 holds one free-text answer.
+PARTNER_P1 = [6, 7, 8, 8, 9]
+PARTNER_P2 = [5, 4, 4, 3, 2]
+PARTNER_TEXT = "Goed bereikbaar, snel antwoord"
+# Gemeente (minimum n 3), 2026-H1: G1 = 9, 10. Two answers: the mean 9.5 must show nowhere.
+GEMEENTE_G1 = [9, 10]
+# Medewerkers: 2026-H1 M1 = 7, 8, 8, 9, 8 → mean 8.0, s² = (5·322 − 1600)/20 = 0.5, SE = √0.1 = 0.316228,
+#   8.0 ∓ 2.776445·0.316228 = [7.122011, 8.877989] → lower bound above 7: "boven de norm".
+#   2025-H2 M1 = 6, 6, 7, 7, 8 → mean 6.8, s² = 0.7. Trend +1.2, Welch SE = √(0.1 + 0.14), df = 7.78,
+#   interval [0.0648, 2.3352] (scipy ttest_ind, equal_var=False) → above 0: "gestegen".
+STAFF_NOW, STAFF_BEFORE = [7, 8, 8, 9, 8], [6, 6, 7, 7, 8]
+# Cliënten, 2026-H1: C4 = ja ×4, nee ×1 → 4/5 = 80 %, Wilson [0.375535, 0.963776]. C1-C3 unanswered.
+CLIENT_C4 = ["ja", "ja", "ja", "ja", "nee"]
+
+DOWNLOADS = {
+    # URL → the audit detail it leaves
+    f"/beheer/downloads/halfjaarrapport.pdf?periode={PERIOD}": f"halfjaarrapport {PERIOD}",
+    f"/beheer/downloads/werkmap.xlsx?periode={PERIOD}": f"werkmap {PERIOD}",
+    f"/beheer/downloads/kpi-resultaten.csv?periode={PERIOD}": f"kpi-resultaten csv {PERIOD}",
+    f"/beheer/downloads/kpi-resultaten-excel-nl.csv?periode={PERIOD}": f"kpi-resultaten csv-nl {PERIOD}",
+    f"/beheer/downloads/partner/vragen.csv?periode={PERIOD}": f"vragen partner csv {PERIOD}",
+    f"/beheer/downloads/partner/vragen-excel-nl.csv?periode={PERIOD}": f"vragen partner csv-nl {PERIOD}",
+    f"/beheer/downloads/partner/antwoorden.csv?periode={PERIOD}": f"antwoorden partner csv {PERIOD}",
+    f"/beheer/downloads/gemeente/antwoorden-excel-nl.csv?periode={PERIOD}": f"antwoorden gemeente csv-nl {PERIOD}",
+}
+
+
+def grades(item: str, values, first_day: date) -> list[NewResponse]:
+    return [NewResponse(first_day + timedelta(days=i), [AnswerValue(item, value=v)]) for i, v in enumerate(values)]
+
+
+@pytest.fixture
+def stored(app):
+    """The responses above and two accounts. Requests run outside this app context: a request inside one
+    would share its `g`, and with it the logged-in user, with the requests before it."""
+    with app.app_context():
+        partner = [NewResponse(date(2026, 2, 1) + timedelta(days=i),
+                               [AnswerValue("P1", value=p1), AnswerValue("P2", value=p2)]
+                               + ([AnswerValue("P8", text=PARTNER_TEXT)] if i == 0 else []))
+                   for i, (p1, p2) in enumerate(zip(PARTNER_P1, PARTNER_P2, strict=True))]
+        store_many(current_version("partner"), partner, channel="paper")
+        create_round("partner", PERIOD, opens_on=date(2026, 1, 5), closes_on=date(2026, 3, 1), population=10)
+        store_many(current_version("gemeente"), grades("G1", GEMEENTE_G1, date(2026, 3, 2)),
+                   channel="paper")
+        store_many(current_version("medewerker"), grades("M1", STAFF_NOW, date(2026, 4, 1))
+                   + grades("M1", STAFF_BEFORE, date(2025, 10, 1)), channel="paper")
+        store_many(current_version("client"), [NewResponse(date(2026, 5, 1) + timedelta(days=i),
+                                                           [AnswerValue("C4", code=code)])
+                                               for i, code in enumerate(CLIENT_C4)], channel="paper")
+        create_user("manager@example.nl", PASSWORD, "manager")
+        create_user("lezer@example.nl", PASSWORD, "lezer")
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of each page with all white space (line breaks, no-break spaces) as single spaces."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def read_csv(data: bytes, separator: str) -> list[dict[str, str]]:
+    assert data.startswith(BOM)
+    return list(csv.DictReader(io.StringIO(data[len(BOM):].decode("utf-8"), newline=""), delimiter=separator))
+
+
+def by_kpi(rows) -> dict[str, dict[str, str]]:
+    return {row["kpi"]: row for row in rows}
+
+
+# --- the half-year report ------------------------------------------------------------------------------------
+
+def test_a_manager_downloads_the_halfyear_report_with_the_figures_worked_out_by_hand(stored, client):
+    log_in(client, "manager@example.nl")
+    reply = client.get(f"/beheer/downloads/halfjaarrapport.pdf?periode={PERIOD}")
+    assert reply.status_code == 200 and reply.mimetype == "application/pdf"
+    assert reply.headers["Content-Disposition"] == f'attachment; filename="waardering-{PERIOD}.pdf"'
+    pages = pdf_pages(reply.data)
+    cover, table = pages[0], pages[1]
+    assert "Stichting Sociaal Team Houten" in cover and f"Waardering {PERIOD}" in cover
+    assert f"Gemaakt op {date.today().day} " in cover
+
+    rows = table[table.index(f"KPI's in {PERIOD}"):]
+    # One row per KPI: label, value, interval, norm, n, response rate, verdict, trend.
+    assert ("Partnerwaardering voor de samenwerking 7,60 6,60 – 8,60 > 7 5 50 % "
+            "● Niet te onderscheiden van de norm indicatief – Gemeentewaardering") in rows
+    assert "Gemeentewaardering voor de samenwerking – – > 7 2 – – Te weinig respons – Waardering van" in rows
+    assert ("Waardering van medewerkers en management voor huis op orde 8,00 7,12 – 8,88 > 7 5 – "
+            "▲ Boven de norm indicatief +1,20 (gestegen) n is het aantal") in rows
+    assert ("Cliënten die na de hulp zelf weer verder kunnen 80,0 % 37,6 % – 96,4 % > 70 % 5 – "
+            "● Niet te onderscheiden van de norm indicatief – Partnerwaardering") in rows
+    assert "Partners 5 10 50 %" in table
+    assert "Minder dan 5 reacties (bij de gemeente 3)" in " ".join(pages)
+
+    # The gemeente's two answers give no figure anywhere, and no chart: no half-year of G1 has enough answers.
+    everything = " ".join(pages)
+    assert not re.search(r"\b9,50?\b", everything)
+    assert "Grafiek 6. Gemeentewaardering voor de samenwerking: geen grafiek" in everything
+    charts = [image for page in PdfReader(io.BytesIO(reply.data)).pages for image in page.images]
+    assert len(charts) == 3  # C4, P1 and M1; C1-C3 have no answers, G1 too few
+
+
+def test_the_same_data_on_the_same_day_give_the_same_report(stored, app):
+    with app.app_context():
+        first = halfyear_report_pdf(PERIOD, made_on=date(2026, 5, 12))
+        assert first == halfyear_report_pdf(PERIOD, made_on=date(2026, 5, 12))
+    cover = pdf_pages(first)[0]
+    assert "Gemaakt op 12 mei 2026" in cover
+    assert "de periode loopt nog tot en met 30 juni 2026" in cover
+
+
+def test_the_report_command_writes_the_pdf(stored, app, tmp_path):
+    out = tmp_path / "rapport.pdf"
+    result = app.test_cli_runner().invoke(args=["report", "--period", PERIOD, "--format", "pdf", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "7,60 6,60 – 8,60" in pdf_pages(out.read_bytes())[1]
+    missing = app.test_cli_runner().invoke(args=["report", "--period", PERIOD, "--format", "pdf"])
+    assert missing.exit_code == 2 and "--out" in missing.output
+
+
+# --- data files ------------------------------------------------------------------------------------------------
+
+def test_the_workbook_download_holds_the_expected_cells(stored, client):
+    log_in(client, "manager@example.nl")
+    reply = client.get(f"/beheer/downloads/werkmap.xlsx?periode={PERIOD}")
+    assert reply.status_code == 200
+    assert reply.headers["Content-Disposition"] == f'attachment; filename="waardering-{PERIOD}.xlsx"'
+    workbook = load_workbook(io.BytesIO(reply.data))
+    assert workbook.sheetnames == ["KPI's", "client", "partner", "gemeente", "medewerker"]
+    sheet = workbook["KPI's"]
+    header = [cell.value for cell in sheet[1]]
+    rows = {row[0]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    partner = rows["partner_cooperation"]
+    assert (partner["n"], partner["mean_or_share"], partner["ci_low"], partner["ci_high"]) == (5, 7.6, 6.5989, 8.6011)
+    assert (partner["verdict"], partner["responses"], partner["population"], partner["response_rate"]) == \
+        ("niet_te_onderscheiden", 5, 10, 0.5)
+    gemeente = rows["gemeente_cooperation"]
+    assert (gemeente["n"], gemeente["suppressed"], gemeente["verdict"]) == (2, True, "te_weinig_respons")
+    assert gemeente["mean_or_share"] is None and gemeente["ci_low"] is None and gemeente["ci_high"] is None
+    staff = rows["staff_house_in_order"]
+    assert (staff["mean_or_share"], staff["ci_low"], staff["ci_high"], staff["verdict"]) == \
+        (8, 7.122, 8.878, "boven_norm")
+    assert rows["client_self_reliance"]["mean_or_share"] == 0.8
+    items = workbook["partner"]
+    columns = [cell.value for cell in items[1]]
+    p2 = {row[columns.index("answer")]: dict(zip(columns, row, strict=True))
+          for row in items.iter_rows(min_row=2, values_only=True) if row[columns.index("item")] == "P2"}
+    assert {answer: p2[answer]["count"] for answer in (5, 4, 3, 2, 1)} == {5: 1, 4: 2, 3: 1, 2: 1, 1: 0}
+    assert p2[5]["agree_share"] == 0.6 and p2[5]["n"] == 5
+
+
+def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_decimal_commas(stored, client):
+    log_in(client, "manager@example.nl")
+    dutch = client.get(f"/beheer/downloads/kpi-resultaten-excel-nl.csv?periode={PERIOD}")
+    assert dutch.status_code == 200 and dutch.mimetype == "text/csv"
+    assert dutch.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}-excel-nl.csv"'
+    assert dutch.data.startswith(BOM + b"kpi;label;period;")
+    rows = by_kpi(read_csv(dutch.data, ";"))
+    assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_low"],
+            rows["partner_cooperation"]["response_rate"]) == ("7,6", "6,5989", "0,5")
+    assert rows["gemeente_cooperation"]["mean_or_share"] == "" and rows["gemeente_cooperation"]["n"] == "2"
+
+    international = client.get(f"/beheer/downloads/kpi-resultaten.csv?periode={PERIOD}")
+    assert international.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}.csv"'
+    assert international.data.startswith(BOM + b"kpi,label,period,")
+    rows = by_kpi(read_csv(international.data, ","))
+    assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_high"]) == ("7.6", "8.6011")
+
+    items = read_csv(client.get(f"/beheer/downloads/partner/vragen-excel-nl.csv?periode={PERIOD}").data, ";")
+    p2_agree = [row for row in items if row["item"] == "P2" and row["answer"] == "5"]
+    assert [(row["count"], row["agree_share"]) for row in p2_agree] == [("1", "0,6")]
+    assert read_csv(client.get(f"/beheer/downloads/partner/vragen.csv?periode={PERIOD}").data, ",")[0]["n"] == "5"
+
+    raw_reply = client.get(f"/beheer/downloads/partner/antwoorden.csv?periode={PERIOD}")
+    assert raw_reply.is_streamed  # read from the database while it is sent
+    assert raw_reply.headers["Content-Disposition"] == f'attachment; filename="antwoorden-partner-{PERIOD}.csv"'
+    raw = read_csv(raw_reply.data, ",")
+    assert sorted(row["P1"] for row in raw) == ["6", "7", "8", "8", "9"]
+    assert [row["P8"] for row in raw if row["P8"]] == [PARTNER_TEXT]
+    # Two gemeente responses are below its minimum of 3: the file has its header and nothing else.
+    gemeente = client.get(f"/beheer/downloads/gemeente/antwoorden-excel-nl.csv?periode={PERIOD}")
+    assert gemeente.data.startswith(BOM) and read_csv(gemeente.data, ";") == []
+
+
+def test_the_downloads_page_lists_every_file_of_the_period(stored, client):
+    log_in(client, "manager@example.nl")
+    page = client.get(f"/beheer/downloads?periode={PERIOD}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for url in DOWNLOADS:
+        assert f'href="{url}"' in html, url
+    for key in ("client", "medewerker"):
+        assert f'href="/beheer/downloads/{key}/antwoorden.csv?periode={PERIOD}"' in html
+    assert html.count("download=1") == 7 * 3  # each KPI's chart as PNG, SVG and PDF
+    assert f'href="/beheer/kpi/partner_cooperation/grafiek.png?periode={PERIOD}&amp;download=1"' in html
+    assert "open antwoorden" in html
+    assert '<a href="/beheer/downloads"' in html  # in the menu
+    quarter = client.get("/beheer/downloads?periode=2026-Q1").get_data(as_text=True)
+    assert "/beheer/downloads/client/vragen.csv" in quarter and "/beheer/downloads/partner/" not in quarter
+    assert client.get("/beheer/downloads?periode=2026-X9").status_code == 400
+    assert client.get("/beheer/downloads/werkmap.xlsx?periode=2026-X9").status_code == 400
+    assert client.get(f"/beheer/downloads/onbekend/vragen.csv?periode={PERIOD}").status_code == 404
+    assert client.get("/beheer/downloads/partner/antwoorden.csv?periode=2026-Q1").status_code == 404
+
+
+# --- who may, and the log ------------------------------------------------------------------------------------
+
+def test_a_lezer_gets_403_on_downloads(stored, app, client):
+    log_in(client, "lezer@example.nl")
+    assert client.get(f"/beheer/downloads?periode={PERIOD}").status_code == 403
+    for url in DOWNLOADS:
+        assert client.get(url).status_code == 403, url
+    assert "/beheer/downloads" not in client.get("/beheer/").get_data(as_text=True)  # not in the menu either
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="export").count() == 0
+
+
+def test_each_download_leaves_an_audit_event_with_the_managers_email(stored, app, client):
+    log_in(client, "manager@example.nl")
+    for url in DOWNLOADS:
+        reply = client.get(url)
+        assert reply.status_code == 200, url
+        reply.get_data()  # consume the stream, as a browser does
+    with app.app_context():
+        events = db.session.query(AuditEvent).filter_by(action="export").order_by(AuditEvent.id).all()
+    assert [(event.actor, event.detail) for event in events] == \
+        [("manager@example.nl", detail) for detail in DOWNLOADS.values()]
+
+
+def test_a_raw_download_left_unread_does_not_carry_its_user_into_the_next_request(stored, app):
+    manager = app.test_client()
+    log_in(manager, "manager@example.nl")
+    unread = manager.get(f"/beheer/downloads/partner/antwoorden.csv?periode={PERIOD}")
+    assert unread.status_code == 200 and unread.is_streamed
+    anonymous = app.test_client().get(f"/beheer/downloads?periode={PERIOD}")
+    assert anonymous.status_code == 302 and "/beheer/inloggen" in anonymous.headers["Location"]
+    assert read_csv(unread.get_data(), ",")[0]["P8"] == PARTNER_TEXT  # and the stream still works afterwards
