@@ -1,7 +1,6 @@
 """Questionnaire versions in the database: seeding from the package files and looking them up."""
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy import func, select
 
@@ -65,15 +64,14 @@ def current_version(key: str) -> QuestionnaireVersion | None:
     )
 
 
-@lru_cache(maxsize=64)
-def _parsed(version_id: int, checksum: str, definition_json: str) -> Questionnaire:
-    import json
-
-    return parse_questionnaire(json.loads(definition_json), f"version {version_id}")
+# Parsed definitions by checksum: the checksum names the wording, which a stored version never changes.
+_parsed: dict[str, Questionnaire] = {}
 
 
 def definition_of(version: QuestionnaireVersion) -> Questionnaire:
     """The questionnaire as worded in this stored version (parsed once per process)."""
-    import json
-
-    return _parsed(version.id, version.checksum, json.dumps(version.definition, sort_keys=True))
+    questionnaire = _parsed.get(version.checksum)
+    if questionnaire is None:
+        questionnaire = parse_questionnaire(version.definition, f"{version.questionnaire} version {version.version}")
+        _parsed[version.checksum] = questionnaire
+    return questionnaire
