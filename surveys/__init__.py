@@ -25,7 +25,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from . import api, auth, errors, formatting, health, manage, respond
+    from . import i18n
+
+    i18n.init_app(app)  # Flask-Babel: the locale selector and the English catalogue
+
+    from . import api, auth, errors, formatting, health, manage, respond, security
 
     app.register_blueprint(respond.bp)
     app.register_blueprint(auth.bp)
@@ -34,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     errors.register(app)
     formatting.register(app)
+    security.init_app(app)  # headers on every reply, client address behind a proxy
 
     from . import cli
 

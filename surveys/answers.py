@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, StringField, TextAreaField
@@ -33,7 +35,7 @@ class SingleValueMixin:
     def process_formdata(self, valuelist):
         if len(valuelist) > 1:
             self.data = None
-            raise ValueError("Dit antwoord is meer dan één keer verstuurd. Kies één antwoord.")
+            raise ValueError(_("Dit antwoord is meer dan één keer verstuurd. Kies één antwoord."))
         super().process_formdata(valuelist)
 
     def pre_validate(self, form):
@@ -45,7 +47,7 @@ class SingleValueMixin:
 
 class AnswerChoiceField(SingleValueMixin, StringField):
     """One answer code out of a fixed set (the page renders the radio buttons from the questionnaire).
-    The wrong-choice message is Dutch and says what to pick."""
+    The wrong-choice message says what to pick (in the respondent's language, see i18n.py)."""
 
     def __init__(self, *args, codes: tuple[str, ...], invalid_message: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,23 +73,25 @@ class OpenTextField(SingleValueMixin, TextAreaField):
 def no_control_characters(form, field: Field) -> None:
     text = field.data or ""
     if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in _ALLOWED_CONTROLS for ch in text):
-        raise ValidationError("Deze tekst bevat tekens die we niet kunnen opslaan. Gebruik gewone letters en cijfers.")
+        raise ValidationError(
+            _("Deze tekst bevat tekens die we niet kunnen opslaan. Gebruik gewone letters en cijfers."))
 
 
 def _choice_for(item: Item) -> AnswerChoiceField:
     codes = tuple(option.code for option in item.answer_options())
     if item.type == "grade":
-        invalid = "Kies een heel cijfer van 1 tot 10, of 'weet ik niet'."
+        invalid = _l("Kies een heel cijfer van 1 tot 10, of 'weet ik niet'.")
     else:
-        invalid = "Kies een van de antwoorden in de lijst."
-    validators = [InputRequired(message="Kies een antwoord bij deze vraag.")] if item.required else [Optional()]
+        invalid = _l("Kies een van de antwoorden in de lijst.")
+    validators = [InputRequired(message=_l("Kies een antwoord bij deze vraag."))] if item.required else [Optional()]
     return AnswerChoiceField(item.text.nl, codes=codes, validators=validators, invalid_message=invalid)
 
 
 def _text_for(item: Item) -> OpenTextField:
     return OpenTextField(item.text.nl, validators=[
         Optional(),
-        Length(max=item.max_length, message=f"Uw antwoord is te lang. Gebruik hoogstens {item.max_length} tekens."),
+        # Lazy (the form class is cached across requests); Length fills in %(max)d.
+        Length(max=item.max_length, message=_l("Uw antwoord is te lang. Gebruik hoogstens %(max)d tekens.")),
         no_control_characters,
     ])
 
@@ -114,7 +118,7 @@ class ResponseForm(FlaskForm):
 
     def error_list(self) -> list[tuple[str, str]]:
         """(field id, message) pairs for the summary at the top of the page, in question order."""
-        return [(key, messages[0]) for key, messages in self.errors.items() if messages]
+        return [(key, str(messages[0])) for key, messages in self.errors.items() if messages]
 
 
 @lru_cache(maxsize=64)
@@ -131,4 +135,4 @@ def check_answers(questionnaire: Questionnaire, data: MultiDict) -> tuple[list[A
     form = form_class(questionnaire)(formdata=data, meta={"csrf": False})
     if form.validate():
         return form.answer_values(), {}
-    return [], form.errors
+    return [], {key: [str(message) for message in messages] for key, messages in form.errors.items()}

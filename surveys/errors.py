@@ -1,35 +1,67 @@
-"""Error pages in plain Dutch. No stack trace or version ever reaches the respondent."""
+"""Error pages in plain Dutch (or English, see i18n.py). No stack trace or version ever reaches the respondent."""
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, login_manager
+from .i18n import is_staff_request
 
-# status → (title, message); the message says what the person can do now.
+# status → (title, message); the message says what the person can do now. Lazy: translated when shown.
 MESSAGES = {
-    400: ("Dit konden we niet lezen", "Uw antwoorden kwamen niet goed bij ons aan. Ga terug en probeer het opnieuw."),
-    403: ("Geen toegang", "U kunt deze pagina niet openen."),
-    404: ("Pagina niet gevonden", "Deze pagina bestaat niet. Controleer het adres."),
-    405: ("Dit kan niet", "Deze pagina kan dat verzoek niet verwerken."),
-    413: ("Te veel tekst",
-          "U stuurde meer tekst dan we kunnen opslaan. Maak uw antwoorden korter en probeer het opnieuw."),
-    415: ("Dit konden we niet lezen", "Gebruik het formulier op de pagina om uw antwoorden te sturen."),
-    429: ("Even wachten",
-          "Er kwamen te veel verzoeken tegelijk. Wacht een paar minuten en probeer het dan opnieuw."),
-    500: ("Er ging iets mis",
-          "Er ging bij ons iets mis. Uw antwoorden zijn niet opgeslagen. Probeer het later opnieuw."),
-    503: ("Even niet beschikbaar", "De vragenlijst is nu even niet beschikbaar. Uw antwoorden zijn niet opgeslagen. "
-                                  "Probeer het over een paar minuten opnieuw."),
+    400: (_l("Dit konden we niet lezen"),
+          _l("Uw antwoorden kwamen niet goed bij ons aan. Ga terug en probeer het opnieuw.")),
+    403: (_l("Geen toegang"), _l("U kunt deze pagina niet openen.")),
+    404: (_l("Pagina niet gevonden"), _l("Deze pagina bestaat niet. Controleer het adres.")),
+    405: (_l("Dit kan niet"), _l("Deze pagina kan dat verzoek niet verwerken.")),
+    413: (_l("Te veel tekst"),
+          _l("U stuurde meer tekst dan we kunnen opslaan. Maak uw antwoorden korter en probeer het opnieuw.")),
+    415: (_l("Dit konden we niet lezen"), _l("Gebruik het formulier op de pagina om uw antwoorden te sturen.")),
+    429: (_l("Even wachten"),
+          _l("Er kwamen te veel verzoeken tegelijk. Wacht een paar minuten en probeer het dan opnieuw.")),
+    500: (_l("Er ging iets mis"),
+          _l("Er ging bij ons iets mis. Uw antwoorden zijn niet opgeslagen. Probeer het later opnieuw.")),
+    503: (_l("Even niet beschikbaar"),
+          _l("De vragenlijst is nu even niet beschikbaar. Uw antwoorden zijn niet opgeslagen. "
+             "Probeer het over een paar minuten opnieuw.")),
 }
-CSRF_MESSAGE = ("Het formulier is verlopen",
-                "Uw formulier was te lang open of kwam niet van deze website. Uw antwoorden zijn niet opgeslagen. "
-                "Open de vragenlijst opnieuw en vul hem in.")
+# Any other status: a plain sentence rather than the server's English name for it.
+OTHER_MESSAGE = (_l("Dit kan niet"), _l("Deze pagina kan dat verzoek niet verwerken."))
+CSRF_MESSAGE = (_l("Het formulier is verlopen"),
+                _l("Uw formulier was te lang open of kwam niet van deze website. Uw antwoorden zijn niet "
+                   "opgeslagen. Open de vragenlijst opnieuw en vul hem in."))
 
 
 def _page(status: int, title: str, message: str):
-    return render_template("error.html", status=status, title=title, message=message), status
+    try:
+        return render_template("error.html", status=status, title=title, message=message), status
+    except OperationalError:
+        # Drawing the page needed the database (the signed-in account, for the menu) and it is gone: draw it
+        # as for a visitor who is not signed in.
+        _forget_database_work()
+        return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _forget_database_work() -> None:
+    """Drop the session's half-done work, and take the visitor as not signed in for the rest of this
+    request, so that nothing more needs the database (loading the account would)."""
+    db.session.rollback()
+    login_manager._update_request_context_with_user()
+
+
+def _outage_page():
+    """503 while the database is down or unreachable, drawn without touching it. The API answers in JSON,
+    as it always does."""
+    _forget_database_work()
+    if request.path.startswith("/api/"):
+        response = jsonify(error="the database is not available right now; try again in a few minutes")
+        response.status_code = 503
+    else:
+        response = make_response(_page(503, *MESSAGES[503]))
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def register(app: Flask) -> None:
@@ -39,18 +71,22 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        title, message = MESSAGES.get(error.code, (error.name, ""))
+        title, message = MESSAGES.get(error.code, OTHER_MESSAGE)
+        if is_staff_request() and error.description != type(error).description:
+            message = error.description  # a reason a management view gave (abort(409, "…")), for staff only
         return _page(error.code, title, message)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
         # The database is down or unreachable: say so and keep nothing half-done.
-        db.session.rollback()
         app.logger.error("database unavailable: %s", type(error).__name__)
-        return _page(503, *MESSAGES[503])
+        return _outage_page()
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(error):
+        if getattr(error, "connection_invalidated", False):  # the connection broke: an outage, not a bug
+            app.logger.error("database connection lost: %s", type(error).__name__)
+            return _outage_page()
         db.session.rollback()
         app.logger.exception("database error")
         return _page(500, *MESSAGES[500])

@@ -99,8 +99,7 @@ def _answer(version, *, round_id: int | None, channel: str, code_id: int | None 
         status = 422
     else:
         status = 200
-    return render_template("respond/form.html", questionnaire=questionnaire, form=form,
-                           language="nl"), status
+    return render_template("respond/form.html", questionnaire=questionnaire, form=form), status
 
 
 def _code_problem(status: CodeStatus):

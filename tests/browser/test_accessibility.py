@@ -1,0 +1,171 @@
+"""Every respondent page, in Dutch and in English, with errors shown and without: zero axe-core violations of
+WCAG 2.0/2.1 A and AA on a phone and on a desktop, no sideways scrolling and nothing cut off at 320 px wide
+with the text at 200 %, and a screenshot of each at both sizes for a person to look at. The staff pages
+(login, dashboard, KPI page and the other management pages) pass the same axe rules."""
+
+from datetime import date
+
+import pytest
+
+from surveys.answers import AnswerValue
+from surveys.services import demo
+from surveys.services.questionnaires import current_version
+from surveys.services.responses import NewResponse, store_response
+from surveys.services.rounds import look_up_code
+from surveys.services.users import create_user
+
+from ..helpers import codes_for, open_round
+from .conftest import DESKTOP, PHONE, screenshot
+
+pytestmark = pytest.mark.browser
+
+AXE = pytest.importorskip("axe_playwright_python.sync_playwright",
+                          reason="axe-playwright-python not installed: pip install -e '.[test]'").Axe()
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+NARROW = {"width": 320, "height": 640}
+PASSWORD = "een lang wachtwoord voor axe"
+
+FORMS = ("client", "partner", "gemeente", "medewerker")
+RESPONDENT_PAGES = (
+    [f"form-{key}" for key in FORMS] + [f"errors-{key}" for key in FORMS]
+    + ["thanks", "code-unknown", "code-used", "code-closed", "code-not-yet-open", "accessibility", "not-found"]
+)
+
+# Finds what would make a person scroll sideways or lose text at this width: the page wider than the
+# window, an element sticking out of it, or content spilling over (or cut off by) its own box.
+REFLOW_PROBLEMS = """() => {
+  const problems = [];
+  const width = window.innerWidth;
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  if (document.documentElement.scrollWidth > width) {
+    problems.push(`the page is ${document.documentElement.scrollWidth}px wide in a ${width}px window`);
+  }
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('.visually-hidden, .skip-link, head, script, style')) continue;
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.left < -1 || box.right > width + 1) {
+      problems.push(`${name(el)} sticks out of the window: ${Math.round(box.left)}..${Math.round(box.right)}px`);
+    }
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && el.tagName !== 'TEXTAREA') {
+      problems.push(`${name(el)} spills over: content ${el.scrollWidth}px in a ${el.clientWidth}px box`);
+    }
+    const clips = ['hidden', 'clip'].includes(style.overflowX) || ['hidden', 'clip'].includes(style.overflowY);
+    if (clips && (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)) {
+      problems.push(`${name(el)} cuts off its content`);
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.fixture(scope="module")
+def urls(site):
+    """Paths of the pages that need data: a valid code per questionnaire and the codes that cannot be used."""
+    with site.app.app_context():
+        today = date.today()
+        partner_round = open_round("partner")
+        partner, used = codes_for(partner_round, 2)
+        (gemeente,) = codes_for(open_round("gemeente"))
+        (medewerker,) = codes_for(open_round("medewerker"))
+        (closed,) = codes_for(open_round("client", days_back=30, days_ahead=-1))
+        (not_yet,) = codes_for(open_round("client", days_back=-5, days_ahead=20))
+        lookup = look_up_code(used, today)
+        store_response(current_version("partner"), NewResponse(today, (AnswerValue("P1", value=7),),
+                                                               partner_round.id), channel="code",
+                       code_id=lookup.code_id)
+    forms = {"client": "/q/client", "partner": f"/r/{partner}", "gemeente": f"/r/{gemeente}",
+             "medewerker": f"/r/{medewerker}"}
+    return {**{f"form-{key}": url for key, url in forms.items()},
+            **{f"errors-{key}": url for key, url in forms.items()},
+            "thanks": "/bedankt", "code-unknown": "/r/deze-code-bestaat-niet", "code-used": f"/r/{used}",
+            "code-closed": f"/r/{closed}", "code-not-yet-open": f"/r/{not_yet}",
+            "accessibility": "/toegankelijkheid", "not-found": "/bestaat-niet"}
+
+
+def open_respondent_page(page, site, urls, name: str, language: str) -> None:
+    page.goto(f"{site.url}{urls[name]}?lang={language}")
+    if name.startswith("errors-"):
+        with page.expect_navigation():
+            page.click("button[type=submit]")  # nothing answered: every required question has an error
+        assert page.locator(".error-summary").is_visible()
+    assert page.locator("html").get_attribute("lang") == language
+
+
+def axe_violations(page) -> list[str]:
+    """The violations as readable lines: rule, impact, help, then each offending element and why."""
+    lines = []
+    for violation in AXE.run(page, options=AXE_OPTIONS).response["violations"]:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} – {violation['helpUrl']}")
+        lines += [f"    {node['target']}: {node['failureSummary']}" for node in violation["nodes"]]
+    return lines
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("name", RESPONDENT_PAGES)
+def test_respondent_page_passes_axe_and_reflows_with_large_text(site, urls, new_page, name, language):
+    """One visit per page (to keep the suite quick): axe on a desktop and a phone, with a screenshot of
+    each, then 320 px wide with the text at 200 %. Every problem found is listed, not only the first."""
+    page = new_page(DESKTOP)
+    open_respondent_page(page, site, urls, name, language)
+    found = {}
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        found[f"axe at {size['width']}x{size['height']}"] = axe_violations(page)
+        screenshot(page, f"{name}-{language}")
+    page.set_viewport_size(NARROW)
+    page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
+    assert page.evaluate("() => getComputedStyle(document.body).fontSize") == "36px"  # 1.125rem of 32px
+    found["320 px wide, text at 200 %"] = page.evaluate(REFLOW_PROBLEMS)
+    if found["320 px wide, text at 200 %"]:
+        screenshot(page, f"reflow-{name}-{language}")
+    assert {check: lines for check, lines in found.items() if lines} == {}, "\n".join(
+        f"{check}:\n" + "\n".join(lines) for check, lines in found.items() if lines)
+
+
+def test_the_reflow_check_finds_a_page_too_wide(site, new_page):
+    """The check above must be able to fail."""
+    page = new_page(NARROW)
+    page.goto(f"{site.url}/toegankelijkheid")
+    page.evaluate("""() => { const p = document.createElement('p');
+      p.style.width = '30rem'; p.textContent = 'breed'; document.querySelector('main').append(p); }""")
+    assert any("wide" in problem for problem in page.evaluate(REFLOW_PROBLEMS))
+
+
+STAFF_PAGES = ("/beheer/", "/beheer/kpi/client_support", "/beheer/rondes", "/beheer/downloads",
+               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen")
+
+
+@pytest.fixture(scope="module")
+def beheerder(site):
+    """A beheerder (who may open every management page), with demo data behind the figures."""
+    with site.app.app_context():
+        create_user("axe@example.nl", PASSWORD, "beheerder")
+        demo.fill(200)
+    return "axe@example.nl"
+
+
+def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
+    page = new_page(DESKTOP)
+    found = {}
+    page.goto(f"{site.url}/beheer/inloggen")
+    found["login"] = axe_violations(page)
+    page.click("button:has-text('Inloggen')")  # nothing filled in: the login page with its errors
+    found["login with errors"] = axe_violations(page)
+    page.fill("#email", beheerder)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Inloggen')")
+    page.wait_for_url(f"{site.url}/beheer/")
+    for path in STAFF_PAGES:
+        assert page.goto(f"{site.url}{path}").status == 200, path
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            found[f"{path} at {size['width']} px"] = axe_violations(page)
+            if path in ("/beheer/", "/beheer/kpi/client_support"):
+                screenshot(page, "staff-dashboard" if path == "/beheer/" else "staff-kpi")
+    assert {name: lines for name, lines in found.items() if lines} == {}, "\n".join(
+        f"{name}:\n" + "\n".join(lines) for name, lines in found.items() if lines)

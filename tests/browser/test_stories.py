@@ -1,0 +1,186 @@
+"""The users' stories in a real browser: a cliënt answers with the keyboard only, on a phone and on a
+desktop; a partner uses a code link once; a respondent corrects mistakes from the error summary; a
+manager reads the dashboard and downloads a chart and a CSV."""
+
+import pytest
+from sqlalchemy import func, select
+
+from surveys.extensions import db
+from surveys.models import Answer, Response
+from surveys.services import demo
+from surveys.services.users import create_user
+
+from ..helpers import GOOD_ANSWERS, codes_for, open_round
+from .conftest import SIZES, screenshot
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "een lang wachtwoord voor de browser"
+# The keyboard route to GOOD_ANSWERS["client"]: (item, arrow presses after Space selects the first answer).
+# Grade answers run 1…10, weet_niet, nvt; agree answers 5 (helemaal mee eens) … 1, weet_niet.
+KEYBOARD_ROUTE = [("C1", 7), ("C2", 6), ("C3", 11), ("C4", 0), ("C5", 0), ("C6", 1), ("C7", 5), ("C8", 2),
+                  ("C9", 3), ("C10", None), ("respondent_role", 1), ("help_from", 1)]
+FOCUS_IS_VISIBLE = """() => {
+  const style = getComputedStyle(document.activeElement);
+  return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 || style.boxShadow !== 'none';
+}"""
+
+
+def stored_answers(site, response_id: int) -> dict:
+    with site.app.app_context():
+        rows = db.session.scalars(select(Answer).where(Answer.response_id == response_id))
+        return {a.item: str(a.value) if a.value is not None else (a.code or a.text) for a in rows}
+
+
+def last_response_id(site) -> int:
+    with site.app.app_context():
+        return db.session.scalar(select(func.max(Response.id))) or 0
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element matching selector has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            assert page.evaluate(FOCUS_IS_VISIBLE), f"{selector} has the focus but shows no focus style"
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_client_answers_with_the_keyboard_only_and_sees_thanks(site, new_page, size):
+    page = new_page(SIZES[size])
+    page.goto(f"{site.url}/q/client")
+    before = last_response_id(site)
+    for item, presses in KEYBOARD_ROUTE:
+        if presses is None:
+            tab_to(page, f"#{item}-text")
+            page.keyboard.type(GOOD_ANSWERS["client"][item])
+            continue
+        tab_to(page, f"input[name='{item}']")
+        if item == "C1":
+            screenshot(page, "keyboard-focus-first-question")
+        page.keyboard.press("Space")
+        for _ in range(presses):
+            page.keyboard.press("ArrowDown")
+        assert page.is_checked(f"#{item}-{GOOD_ANSWERS['client'][item]}"), item
+    tab_to(page, "button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    assert page.url == f"{site.url}/bedankt"
+    assert page.locator("h1").inner_text() == "Dank u wel!"
+    response_id = last_response_id(site)
+    assert response_id == before + 1
+    assert stored_answers(site, response_id) == GOOD_ANSWERS["client"]
+
+
+def test_a_partner_answers_from_a_code_link_which_then_shows_it_was_used(site, new_page):
+    with site.app.app_context():
+        (code,) = codes_for(open_round("partner"))
+    page = new_page(SIZES["desktop"])
+    page.goto(f"{site.url}/r/{code}")
+    assert page.locator("h1").inner_text() == "Samenwerken met het Sociaal Team"
+    for item, value in GOOD_ANSWERS["partner"].items():
+        if item == "P8":
+            continue  # the open question stays empty
+        page.check(f"#{item}-{value}")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/bedankt")
+    assert page.locator("h1").inner_text() == "Dank u wel!"
+    expected = {k: v for k, v in GOOD_ANSWERS["partner"].items() if v}
+    assert stored_answers(site, last_response_id(site)) == expected
+
+    reply = page.goto(f"{site.url}/r/{code}")
+    assert reply.status == 410
+    assert page.locator("h1").inner_text() == "Deze link is al gebruikt"
+
+
+def test_a_respondent_follows_the_error_summary_to_each_mistake_and_corrects_it(site, new_page):
+    page = new_page(SIZES["phone"])
+    page.goto(f"{site.url}/q/client")
+    page.check("#C1-8")
+    page.fill("#C10-text", "x" * 10)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+    summary = page.locator(".error-summary")
+    # The error summary gets the focus (autofocus, right after the page is drawn), so a screen reader reads it
+    # first; this fails with a timeout if it never does.
+    page.wait_for_function("() => document.activeElement.classList.contains('error-summary')", timeout=5000)
+    links = summary.locator("a")
+    assert links.count() == 8  # C2-C9 are required and unanswered
+    first = links.nth(0)
+    assert first.inner_text().endswith("Kies een antwoord bij deze vraag.")
+    assert first.get_attribute("href") == "#C2-1"
+    screenshot(page, "error-summary-focused")
+
+    page.keyboard.press("Tab")  # from the summary to its first link
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#C2-1"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "C2-1", "the link moves the focus to the question"
+    assert page.locator("legend", has_text="Hoe goed is dat gelukt?").is_visible()
+    page.keyboard.press("Space")  # the respondent answers right there: 1
+    for _ in range(6):
+        page.keyboard.press("ArrowDown")
+    assert page.is_checked("#C2-7")
+
+    for item in ("C3", "C4", "C5", "C6", "C7", "C8", "C9"):
+        page.check(f"#{item}-{GOOD_ANSWERS['client'][item]}")
+    assert page.input_value("#C10-text") == "x" * 10, "what was typed before the mistake is kept"
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/bedankt*")  # the browser keeps the #C2-1 of the link across the redirect
+    assert page.locator("h1").inner_text() == "Dank u wel!"
+    stored = stored_answers(site, last_response_id(site))
+    assert stored == {"C1": "8", "C2": "7", "C3": "nvt", "C4": "ja", "C5": "5", "C6": "4", "C7": "weet_niet",
+                      "C8": "3", "C9": "2", "C10": "x" * 10}
+
+
+def test_a_used_code_shows_the_used_page_in_the_language_of_the_visitor(site, new_page):
+    with site.app.app_context():
+        (code,) = codes_for(open_round("medewerker"))
+    page = new_page(SIZES["phone"], locale="en-GB")
+    page.goto(f"{site.url}/r/{code}")
+    assert page.locator("html").get_attribute("lang") == "en"
+    for item, value in GOOD_ANSWERS["medewerker"].items():
+        if value:
+            page.check(f"#{item}-{value}")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/bedankt")
+    assert page.locator("h1").inner_text() == "Thank you!"
+    page.goto(f"{site.url}/r/{code}")
+    assert page.locator("h1").inner_text() == "This link has already been used"
+    page.click("text=Nederlands")
+    assert page.locator("h1").inner_text() == "Deze link is al gebruikt"
+    assert page.locator("html").get_attribute("lang") == "nl"
+
+
+def test_a_manager_reads_the_dashboard_and_downloads_a_chart_and_a_csv(site, new_page, tmp_path):
+    with site.app.app_context():
+        create_user("manager@example.nl", PASSWORD, "manager")
+        demo.fill(200)
+    page = new_page(SIZES["desktop"])
+    page.goto(f"{site.url}/beheer/")
+    assert page.url.startswith(f"{site.url}/beheer/inloggen")
+    page.fill("#email", "manager@example.nl")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Inloggen')")
+    page.wait_for_url(f"{site.url}/beheer/")
+    assert page.locator("h1").inner_text().startswith("KPI's")
+    assert page.locator(".kpi-table tbody tr").count() == 7
+
+    page.click(".kpi-table tbody tr:first-child th a")
+    page.wait_for_url("**/beheer/kpi/client_support**")
+    period = page.locator("h1 .period").inner_text()
+    assert page.locator("figure.chart img").evaluate("img => img.complete && img.naturalWidth > 0")
+    with page.expect_download() as chart:
+        page.click("figure.chart a:text-is('PNG')")
+    assert chart.value.suggested_filename == f"client_support-{period}.png"
+    assert (chart.value.path().read_bytes()[:8]) == b"\x89PNG\r\n\x1a\n"
+
+    if page.goto(f"{site.url}/beheer/downloads?periode={period}").status == 404:
+        pytest.skip("/beheer/downloads is not there yet")
+    with page.expect_download() as csv_file:
+        page.click("a[href*='kpi-resultaten.csv']")
+    assert csv_file.value.suggested_filename == f"kpi-resultaten-{period}.csv"
+    assert csv_file.value.path().read_bytes().startswith(b"\xef\xbb\xbfkpi,label,period,")
