@@ -44,8 +44,12 @@ class Defaults:
     MAIL_FROM = "waardering@sociaalteamhouten.nl"
     #: SURVEYS_RATELIMIT_STORAGE_URI. Where rate-limit counters live; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
-    #: SURVEYS_SESSION_COOKIE_SECURE. Send the session cookie over HTTPS only (set true in production).
-    SESSION_COOKIE_SECURE = False
+    #: SURVEYS_SESSION_COOKIE_SECURE. Send the session cookie over HTTPS only. Unset: true when BASE_URL
+    #: starts with https:// (production), false otherwise (make run on http://127.0.0.1:5000).
+    SESSION_COOKIE_SECURE: bool | None = None
+    #: SURVEYS_TRUSTED_PROXIES. How many reverse proxies in front of the service add X-Forwarded-For and
+    #: X-Forwarded-Proto (1 behind one nginx). 0: those headers are ignored (see surveys/security.py).
+    TRUSTED_PROXIES = 0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     #: Refuse request bodies over 1 MB: the largest honest form is well under 100 kB.
@@ -68,6 +72,8 @@ def finish(app: Flask) -> None:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(app.config["SESSION_MINUTES"]))
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = str(app.config.get("BASE_URL", "")).startswith("https://")
     if url.startswith("sqlite"):
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         # Writers queue for the database lock instead of failing at once.

@@ -1,0 +1,29 @@
+"""gunicorn settings for surveys: `gunicorn -c gunicorn.conf.py 'surveys:create_app()'` (make run, the tests'
+real server, and the production command in README.md all use this file). Options given on the command line
+(--workers, --bind) override the ones here."""
+
+from gunicorn.http import wsgi
+
+workers = 2
+bind = "127.0.0.1:5000"
+# No access log: a request line of /r/<code> holds an invitation code (DESIGN.md section 6).
+accesslog = None
+errorlog = "-"
+# A request that takes longer than this is stuck (the slowest honest one, 300 letters, takes some 10 s).
+timeout = 30
+graceful_timeout = 10
+# No control socket (gunicorn 24+ opens one in the home directory): nothing here uses it, and it is one more
+# way to stop or reconfigure the server. Older gunicorns skip the unknown setting.
+control_socket_disable = True
+
+# No version banner. gunicorn writes "Server: gunicorn" (older releases "gunicorn/x.y.z") into every reply
+# itself, before the app's headers, and has no setting for it; the line is dropped here, in the master, so
+# every worker it forks inherits the change. The app's own headers are set in surveys/security.py.
+_default_headers = wsgi.Response.default_headers
+
+
+def _default_headers_without_server(self):
+    return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
+
+
+wsgi.Response.default_headers = _default_headers_without_server
