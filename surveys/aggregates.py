@@ -1,10 +1,13 @@
 """The GROUP BY queries that feed scoring: integer counts per answer, computed by the database.
 
-One indexed scan per report gives, per (item, period, group), how often each answer was given.
-From those counts the integer sums n, Σx and Σx² follow exactly (a grade has ten values), so no
-response row is ever loaded into Python for a report."""
+Per (item, period, group) the database gives how often each answer was given. From those counts the
+integer sums n, Σx and Σx² follow exactly (a grade has ten values), so no response row is ever
+loaded into Python for a report. Whole periods come from the tallies (services/tallies.py), which
+the database keeps per quarter in the same transaction as the answers: a report then reads a few
+hundred rows whether there are a thousand responses or millions. Breakdowns by a background answer
+group the answers themselves, one indexed scan of the item's half-year."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -12,7 +15,7 @@ from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import Answer, Response, Round
+from .models import Answer, AnswerTally, ResponseTally, Round
 from .periods import Period
 from .questionnaires import MISSING_CODES
 from .scoring import GradeAggregate, ShareAggregate
@@ -44,48 +47,88 @@ class AnswerCounts:
         return sum(self.counts.values())
 
 
-def _period_column(table, kind: str):
-    return table.half_year if kind == "H" else table.quarter
+def _quarters(period: Period) -> list[str]:
+    if not period.is_half_year:
+        return [str(period)]
+    return [f"{period.year}-Q{q}" for q in (2 * period.index - 1, 2 * period.index)]
+
+
+def _quarter_owner(periods: Sequence[Period]) -> dict[str, str]:
+    """Each quarter that makes up one of the periods → that period's name."""
+    owner: dict[str, str] = {}
+    for period in periods:
+        for quarter in _quarters(period):
+            if owner.setdefault(quarter, str(period)) != str(period):
+                raise ValueError(f"periods overlap in {quarter}")
+    return owner
 
 
 def answer_counts(items: Sequence[str], periods: Sequence[Period], *,
                   by: str | None = None) -> dict[tuple[str, str, str], AnswerCounts]:
-    """Counts per (item, period, group) for the given items and periods (all of one kind).
-    With `by` (a background item), the group is that item's answer code, or "" when not given."""
+    """Counts per (item, period, group) for the given items and (non-overlapping) periods. Without `by`
+    the group is ALL and the counts come from the tallies; with `by` (a background item) the group is
+    that item's answer code, or "" when not given."""
     if not items or not periods:
         return {}
+    if by is not None:
+        return _breakdown_counts(items, periods, by)
+    owner = _quarter_owner(periods)
+    query = (select(AnswerTally.item, AnswerTally.quarter, AnswerTally.answer, func.sum(AnswerTally.count))
+             .where(AnswerTally.item.in_(items), AnswerTally.quarter.in_(owner))
+             .group_by(AnswerTally.item, AnswerTally.quarter, AnswerTally.answer))
+    result: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    for item, quarter, answer, count in db.session.execute(query):
+        if count:
+            result[(item, owner[quarter], ALL)][answer] += int(count)
+    return {key: AnswerCounts(dict(counts)) for key, counts in result.items()}
+
+
+def _breakdown_counts(items: Sequence[str], periods: Sequence[Period], by: str):
     kinds = {period.kind for period in periods}
     if len(kinds) != 1:
-        raise ValueError("answer_counts takes periods of one kind (half-years or quarters)")
-    kind = kinds.pop()
-    column = _period_column(Answer, kind)
+        raise ValueError("a breakdown takes periods of one kind (half-years or quarters)")
+    column = Answer.half_year if kinds.pop() == "H" else Answer.quarter
     answer_key = func.coalesce(cast(Answer.value, String), Answer.code)
-    if by is None:
-        query = select(Answer.item, column, answer_key, func.count()).group_by(Answer.item, column, answer_key)
-    else:
-        background = aliased(Answer)
-        group = func.coalesce(background.code, "")
-        query = (select(Answer.item, column, group, answer_key, func.count())
-                 .outerjoin(background, and_(background.response_id == Answer.response_id,
-                                             background.item == by))
-                 .group_by(Answer.item, column, group, answer_key))
-    query = query.where(Answer.item.in_(items), column.in_([str(p) for p in periods]), Answer.text.is_(None))
+    background = aliased(Answer)
+    group = func.coalesce(background.code, "")
+    query = (select(Answer.item, column, group, answer_key, func.count())
+             .outerjoin(background, and_(background.response_id == Answer.response_id, background.item == by))
+             .where(Answer.item.in_(items), column.in_([str(p) for p in periods]), Answer.text.is_(None))
+             .group_by(Answer.item, column, group, answer_key))
     result: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
-    for row in db.session.execute(query):
-        item, period, *grp, key, count = row
-        result[(item, period, grp[0] if grp else ALL)][str(key)] = count
+    for item, period, grp, key, count in db.session.execute(query):
+        result[(item, period, grp)][str(key)] = count
     return {key: AnswerCounts(counts) for key, counts in result.items()}
+
+
+def answer_counts_from_answers(items: Sequence[str], periods: Sequence[Period]):
+    """The same counts as answer_counts(), grouped from the answers themselves: the check that the
+    tallies agree with what is stored."""
+    counts = {}
+    for period in periods:
+        column = Answer.half_year if period.is_half_year else Answer.quarter
+        answer_key = func.coalesce(cast(Answer.value, String), Answer.code)
+        query = (select(Answer.item, answer_key, func.count())
+                 .where(Answer.item.in_(items), column == str(period), Answer.text.is_(None))
+                 .group_by(Answer.item, answer_key))
+        grouped: dict[str, dict[str, int]] = defaultdict(dict)
+        for item, key, count in db.session.execute(query):
+            grouped[item][str(key)] = count
+        counts |= {(item, str(period), ALL): AnswerCounts(c) for item, c in grouped.items()}
+    return counts
 
 
 def response_counts(questionnaire: str, periods: Sequence[Period]) -> dict[str, int]:
     """Responses per period: the numerator of the response rate."""
-    if not periods:
+    owner = _quarter_owner(periods)
+    if not owner:
         return {}
-    column = _period_column(Response, periods[0].kind)
-    query = (select(column, func.count()).where(Response.questionnaire == questionnaire,
-                                                 column.in_([str(p) for p in periods]))
-             .group_by(column))
-    return {period: count for period, count in db.session.execute(query)}
+    query = (select(ResponseTally.quarter, ResponseTally.count)
+             .where(ResponseTally.questionnaire == questionnaire, ResponseTally.quarter.in_(owner)))
+    totals: Counter = Counter()
+    for quarter, count in db.session.execute(query):
+        totals[owner[quarter]] += count
+    return {period: count for period, count in totals.items() if count}
 
 
 def populations(questionnaire: str, periods: Sequence[Period]) -> dict[str, int]:
@@ -113,7 +156,7 @@ def populations(questionnaire: str, periods: Sequence[Period]) -> dict[str, int]
 
 def free_texts(item: str, period: Period) -> list[str]:
     """The free-text answers to one item in one period, newest first. Callers check the group's n."""
-    column = _period_column(Answer, period.kind)
+    column = Answer.half_year if period.is_half_year else Answer.quarter
     return list(db.session.scalars(
         select(Answer.text).where(Answer.item == item, column == str(period), Answer.text.is_not(None))
         .order_by(Answer.response_id.desc())

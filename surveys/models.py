@@ -107,8 +107,8 @@ class Answer(db.Model):
             name="one_kind_of_answer",
         ),
         CheckConstraint("value IS NULL OR value BETWEEN 1 AND 10", name="value_in_range"),
+        # Breakdowns and free text read one item in one half-year; plain KPI figures come from the tallies.
         Index("ix_answer_item_half_year", "item", "half_year", "value", "code"),
-        Index("ix_answer_item_quarter", "item", "quarter", "value", "code"),
     )
 
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
@@ -120,6 +120,29 @@ class Answer(db.Model):
     text: Mapped[str | None] = mapped_column(Text)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class AnswerTally(db.Model):
+    """How often each answer was given to an item in a quarter: kept up to date in the transaction that
+    stores the answers, so a report reads a few hundred rows at any number of responses. Half-years
+    are the sums of their two quarters. Free text is not counted."""
+
+    __tablename__ = "answer_tally"
+
+    item: Mapped[str] = mapped_column(String(40), primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(7), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(32), primary_key=True)  # "1".."10", or the code
+    count: Mapped[int]
+
+
+class ResponseTally(db.Model):
+    """Responses per questionnaire and quarter: the numerator of the response rate."""
+
+    __tablename__ = "response_tally"
+
+    questionnaire: Mapped[str] = mapped_column(String(20), primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(7), primary_key=True)
+    count: Mapped[int]
 
 
 class ApiToken(db.Model):

@@ -18,6 +18,7 @@ from ..answers import AnswerValue, check_answers
 from ..extensions import db
 from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
+from . import tallies
 from .questionnaires import current_version, definition_of
 
 
@@ -86,6 +87,9 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
     ]
     if answer_rows:
         db.session.execute(insert(Answer), answer_rows)
+    tallies.add(((a["item"], a["quarter"], str(a["value"]) if a["value"] is not None else a["code"])
+                 for a in answer_rows if a["text"] is None),
+                ((row["questionnaire"], row["quarter"]) for row in rows))
 
 
 @dataclass(frozen=True)
