@@ -76,20 +76,41 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
             "half_year": str(half_year_of(response.submitted_on)),
             "quarter": str(quarter_of(response.submitted_on)),
         })
-    ids = db.session.scalars(
-        insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
-    ).all()
+    ids = _insert_responses(rows)
     answer_rows = [
-        {"response_id": response_id, "item": answer.item, "half_year": row["half_year"],
-         "quarter": row["quarter"], "value": answer.value, "code": answer.code, "text": answer.text}
+        (response_id, answer.item, row["half_year"], row["quarter"], answer.value, answer.code, answer.text)
         for response_id, row, response in zip(ids, rows, responses, strict=True)
         for answer in response.answers
     ]
     if answer_rows:
-        db.session.execute(insert(Answer), answer_rows)
-    tallies.add(((a["item"], a["quarter"], str(a["value"]) if a["value"] is not None else a["code"])
-                 for a in answer_rows if a["text"] is None),
+        # Plain tuples through the driver's executemany: a paper import or the demo stores millions of
+        # answers, and building an ORM parameter dict per answer cost most of the time.
+        connection = db.session.connection()
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"INSERT INTO {Answer.__tablename__} (response_id, item, half_year, quarter, value, code, text) "
+            f"VALUES ({', '.join([mark] * 7)})", answer_rows)
+    tallies.add(((item, quarter, str(value) if value is not None else code)
+                 for _, item, _, quarter, value, code, text in answer_rows if text is None),
                 ((row["questionnaire"], row["quarter"]) for row in rows))
+
+
+def _insert_responses(rows: list[dict]) -> list[int]:
+    """Insert response rows and return their ids in order.
+
+    PostgreSQL returns them from one batched INSERT … RETURNING. SQLite cannot promise the order of
+    RETURNING across rows, which made SQLAlchemy insert row by row; but SQLite has one writer at a
+    time and gives each new row the largest rowid plus one, so inside this write transaction the ids
+    of one executemany are consecutive and end at last_insert_rowid()."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return list(db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows))
+    columns = list(rows[0])
+    connection.exec_driver_sql(
+        f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [tuple(row[column] for column in columns) for row in rows])
+    last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 @dataclass(frozen=True)
