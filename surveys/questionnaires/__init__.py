@@ -76,8 +76,15 @@ class Item:
             return (5, 4, 3, 2, 1)
         return ()
 
+    def __post_init__(self) -> None:
+        # Pages list an item's answers several times; build them once per item.
+        object.__setattr__(self, "_answer_options", self._build_answer_options())
+
     def answer_options(self) -> tuple[Option, ...]:
         """Every answer a respondent can pick, scale first, then the non-scale answers."""
+        return self._answer_options
+
+    def _build_answer_options(self) -> tuple[Option, ...]:
         if self.type == "open":
             return ()
         if self.type == "choice":

@@ -16,12 +16,13 @@ def _upsert(model, keys: tuple[str, ...], counts: Counter) -> None:
     if not counts:
         return
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    rows = [dict(zip(keys, key, strict=True), count=count) for key, count in sorted(counts.items())]
-    statement = dialect.insert(model).values(rows)
+    statement = dialect.insert(model)
+    # One statement whatever the batch size, so SQLAlchemy compiles it once per process.
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={"count": model.count + statement.excluded.count}
     )
-    db.session.execute(statement)
+    rows = [dict(zip(keys, key, strict=True), count=count) for key, count in sorted(counts.items())]
+    db.session.execute(statement, rows)
 
 
 def add(answers: Iterable[tuple[str, str, str]], responses: Iterable[tuple[str, str]]) -> None:
