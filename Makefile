@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_RESPONSES ?= 3000
 
-.PHONY: run test install install-test lint clean
+.PHONY: run test install install-test lint clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
@@ -34,11 +38,16 @@ run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed
 	$(FLASK) demo --responses $(DEMO_RESPONSES) --if-empty
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) 'surveys:create_app()'
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) 'surveys:create_app()'
 
 test: install-test
 	$(BIN)/ruff check surveys tests
 	$(BIN)/python -m pytest
+
+# The budgets of DESIGN.md section 9, measured against baselines from the same run; prints one table and
+# writes bench/results.md. Takes several minutes (BENCH_QUICK=1: a smoke run). Not a test: nothing fails on time.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench
 
 lint: install-test
 	$(BIN)/ruff check surveys tests

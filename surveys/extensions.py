@@ -47,6 +47,4 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # 32 MB of page cache (the default is 2 MB): bulk loads touch the answer index all over.
-        cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()
