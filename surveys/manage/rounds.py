@@ -30,13 +30,20 @@ ROUND_FIELDS = {"questionnaire": "questionnaire", "period": "period", "dates": "
                 "population": "population", "count": "count"}
 
 
+def _not_filled_in(field) -> None:
+    """Blanks only: the field counts as not sent, so InputRequired refuses it (it looks at the raw text, and
+    " " is text) and Optional skips it. Without this a blank date reached create_round as None."""
+    field.data = None
+    field.raw_data = []
+
+
 class DutchDateField(DateField):
     """A date as yyyy-mm-dd (what <input type=date> sends), with a Dutch message; empty is left to
     InputRequired."""
 
     def process_formdata(self, valuelist):
         if valuelist and not valuelist[0].strip():
-            self.data = None
+            _not_filled_in(self)
             return
         try:
             super().process_formdata(valuelist)
@@ -47,7 +54,7 @@ class DutchDateField(DateField):
 class DutchIntegerField(IntegerField):
     def process_formdata(self, valuelist):
         if valuelist and not valuelist[0].strip():
-            self.data = None
+            _not_filled_in(self)
             return
         try:
             super().process_formdata(valuelist)

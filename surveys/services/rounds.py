@@ -24,6 +24,10 @@ class RoundError(ValueError):
         self.field = field
 
 
+#: The largest population a round can have; a larger number is a typing error (and would not fit the column).
+MAX_POPULATION = 1_000_000
+
+
 def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
@@ -56,6 +60,9 @@ def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: 
                          f"{opens_on.isoformat()}", "dates")
     if population is not None and population < 1:
         raise RoundError("de populatie (aantal uitgenodigden) moet minstens 1 zijn", "population")
+    if population is not None and population > MAX_POPULATION:
+        raise RoundError("de populatie (aantal uitgenodigden) kan hoogstens 1.000.000 zijn; is er een cijfer te "
+                         "veel getypt?", "population")
     round_ = Round(questionnaire=questionnaire, period=str(parsed), opens_on=opens_on, closes_on=closes_on,
                    population=population)
     db.session.add(round_)

@@ -1,0 +1,121 @@
+"""The database goes away while people are using the service, and comes back (DESIGN.md section 10):
+respondents get a 503 page in Dutch that says to try again later, /healthz says the database is down, no
+stack trace or library name leaks; once the database is back, the same workers (no restart) store the next
+submission. PostgreSQL only: the test puts a TCP proxy between the service and the database server and
+cuts it, so the machine's PostgreSQL server itself is never stopped."""
+
+import time
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from surveys.extensions import db
+from surveys.models import InvitationCode, Response
+from surveys.services.tokens import create_token
+from surveys.services.users import create_user
+
+from ..conftest import reset_postgres
+from ..helpers import GOOD_ANSWERS, codes_for, open_round
+from ..server import gunicorn_server
+from .common import clear_message, csrf_token, log_in, no_leak, report
+from .conftest import close, prepared_app
+from .proxy import TcpProxy
+
+pytestmark = [pytest.mark.attack, pytest.mark.server, pytest.mark.postgres]
+
+PASSWORD = "een lang wachtwoord"
+WORKERS = 2
+TRIES = 3 * WORKERS  # each request several times, so every worker meets the outage
+SLOWEST = 15.0  # seconds: a reply during the outage must come quickly, not after a hang
+TRY_AGAIN = "Probeer het over een paar minuten opnieuw"
+
+
+def test_the_service_survives_a_database_outage_and_recovers_by_itself(postgres_url):
+    reset_postgres(postgres_url)
+    app = prepared_app(postgres_url)
+    with app.app_context():
+        (code,) = codes_for(open_round("partner"))
+        create_user("manager@example.nl", PASSWORD, "manager")
+        token = create_token("monitor")
+        db.session.remove()
+        db.engine.dispose()
+    direct = make_url(postgres_url)
+    proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432).start()
+    proxied = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    statuses: dict[str, list] = {}
+    api = {"Authorization": f"Bearer {token}"}
+
+    with gunicorn_server(proxied, workers=WORKERS) as server, \
+            httpx.Client(base_url=server.url, timeout=60) as tablet, \
+            httpx.Client(base_url=server.url, timeout=60) as partner, \
+            httpx.Client(base_url=server.url, timeout=60) as manager:
+        # Before: people are in the middle of things.
+        tablet_token = csrf_token(tablet.get("/q/client").text)
+        partner_token = csrf_token(partner.get(f"/r/{code}").text)
+        assert log_in(manager, "manager@example.nl", PASSWORD).status_code == 303
+        assert tablet.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": tablet_token}).status_code == 303
+        workers = server.worker_pids()
+
+        proxy.cut()
+        requests = {
+            "respondent form": lambda: tablet.get("/q/client"),
+            "respondent post": lambda: tablet.post("/q/client", data={**GOOD_ANSWERS["client"],
+                                                                      "csrf_token": tablet_token}),
+            "code form": lambda: partner.get(f"/r/{code}"),
+            "code post": lambda: partner.post(f"/r/{code}", data={**GOOD_ANSWERS["partner"],
+                                                                  "csrf_token": partner_token}),
+            "healthz": lambda: httpx.get(f"{server.url}/healthz", timeout=60),
+            "dashboard": lambda: manager.get("/beheer/"),
+            "login": lambda: log_in(httpx.Client(base_url=server.url, timeout=60), "manager@example.nl", PASSWORD),
+            "api": lambda: httpx.get(f"{server.url}/api/v1/kpis?period=2026-H1", headers=api, timeout=60),
+        }
+        slowest = 0.0
+        for name, request in requests.items():
+            for _ in range(TRIES):
+                started = time.monotonic()
+                reply = request()
+                slowest = max(slowest, time.monotonic() - started)
+                statuses.setdefault(name, []).append(reply.status_code)
+                check_outage_reply(name, reply)
+
+        proxy.restore()
+        after = {
+            "respondent post": tablet.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": tablet_token}),
+            "code post": partner.post(f"/r/{code}", data={**GOOD_ANSWERS["partner"], "csrf_token": partner_token}),
+            "healthz": httpx.get(f"{server.url}/healthz", timeout=60),
+            "dashboard": manager.get("/beheer/"),
+            "api": httpx.get(f"{server.url}/api/v1/kpis?period=2026-H1", headers=api, timeout=60),
+        }
+        same_workers = server.worker_pids() == workers
+
+    proxy.cut()
+    with app.app_context():
+        stored = db.session.scalar(select(func.count()).select_from(Response))
+        used = db.session.scalar(select(func.count()).select_from(InvitationCode).where(InvitationCode.used))
+    close(app)
+    report("database outage", postgres_url, requests_during_outage=sum(map(len, statuses.values())),
+           statuses_during_outage={name: sorted(set(codes)) for name, codes in statuses.items()},
+           slowest_reply_s=round(slowest, 2), statuses_after={name: reply.status_code for name, reply in after.items()},
+           rows_stored=stored, codes_used=used, same_workers=same_workers)
+    assert {name: reply.status_code for name, reply in after.items()} == {
+        "respondent post": 303, "code post": 303, "healthz": 200, "dashboard": 200, "api": 200}
+    assert after["healthz"].json() == {"status": "ok", "database": "up"}
+    assert stored == 3 and used == 1, "one response before, two after, none during the outage"
+    assert same_workers, "the service recovered without a restart of any worker"
+    assert slowest < SLOWEST
+
+
+def check_outage_reply(name: str, reply: httpx.Response) -> None:
+    assert reply.status_code == 503, f"{name}: {reply.status_code} {reply.text[:300]!r}"
+    no_leak(reply.text)
+    assert "Content-Security-Policy" in reply.headers
+    if name == "healthz":
+        assert reply.json() == {"status": "error", "database": "down"}
+    elif name == "api":
+        assert reply.headers["content-type"] == "application/json"
+        assert "try again" in reply.json()["error"]
+    else:
+        assert TRY_AGAIN in clear_message(reply), f"{name}: {reply.text[:500]!r}"
+        assert "Uw antwoorden zijn niet opgeslagen" in reply.text
