@@ -37,9 +37,10 @@ def _not_filled_in(field) -> None:
     field.raw_data = []
 
 
-class DutchDateField(DateField):
-    """A date as yyyy-mm-dd (what <input type=date> sends), with a Dutch message; empty is left to
-    InputRequired."""
+class _DutchParseMessage:
+    """A blank value counts as not filled in; an unreadable one gets `parse_message` in Dutch."""
+
+    parse_message: str
 
     def process_formdata(self, valuelist):
         if valuelist and not valuelist[0].strip():
@@ -48,18 +49,17 @@ class DutchDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-01-31.") from None
+            raise ValueError(self.parse_message) from None
 
 
-class DutchIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        if valuelist and not valuelist[0].strip():
-            _not_filled_in(self)
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Vul een heel getal in, bijvoorbeeld 40.") from None
+class DutchDateField(_DutchParseMessage, DateField):
+    """A date as yyyy-mm-dd (what <input type=date> sends); empty is left to InputRequired."""
+
+    parse_message = "Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-01-31."
+
+
+class DutchIntegerField(_DutchParseMessage, IntegerField):
+    parse_message = "Vul een heel getal in, bijvoorbeeld 40."
 
 
 class RoundForm(FlaskForm):

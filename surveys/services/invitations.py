@@ -458,10 +458,14 @@ def send_invitations(round_: Round, addresses: list[Address], mailer: Mailer, ba
     return report
 
 
+# A code a reminder may go to: still unused, and with an address.
+_REMINDABLE = (InvitationCode.used.is_(False), InvitationCode.email.is_not(None))
+
+
 def reminder_targets(round_id: int) -> int:
     """How many codes of a round a reminder would go to: unused, with an address."""
     return db.session.scalar(select(func.count()).select_from(InvitationCode).where(
-        InvitationCode.round_id == round_id, InvitationCode.used.is_(False), InvitationCode.email.is_not(None)))
+        InvitationCode.round_id == round_id, *_REMINDABLE))
 
 
 def send_reminders(round_: Round, mailer: Mailer, base_url: str, today: date) -> SendReport:
@@ -471,9 +475,8 @@ def send_reminders(round_: Round, mailer: Mailer, base_url: str, today: date) ->
     If the mail fails, the rotation is rolled back and the old link keeps working."""
     check_open(round_, today)
     round_id, text = round_.id, wording(round_, today, channel="mail", reminder=True)
-    ids = list(db.session.scalars(select(InvitationCode.id).where(
-        InvitationCode.round_id == round_id, InvitationCode.used.is_(False), InvitationCode.email.is_not(None))
-        .order_by(InvitationCode.id)))
+    ids = list(db.session.scalars(select(InvitationCode.id).where(InvitationCode.round_id == round_id, *_REMINDABLE)
+                                  .order_by(InvitationCode.id)))
     db.session.rollback()
     report = SendReport()
     for done, code_id in enumerate(ids):
@@ -481,7 +484,7 @@ def send_reminders(round_: Round, mailer: Mailer, base_url: str, today: date) ->
         try:
             email = db.session.execute(
                 update(InvitationCode)
-                .where(InvitationCode.id == code_id, InvitationCode.used.is_(False), InvitationCode.email.is_not(None))
+                .where(InvitationCode.id == code_id, *_REMINDABLE)
                 .values(code_hash=hash_code(code), reminders_sent=InvitationCode.reminders_sent + 1)
                 .returning(InvitationCode.email)
                 .execution_options(synchronize_session=False)

@@ -138,6 +138,7 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
         aggregated = {grp: c.grade() for grp, c in groups.items()}
     hidden = scoring.suppress_breakdown({grp: agg.n for grp, agg in aggregated.items()}, questionnaire.min_n)
     norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    reference = reference_sd(kpi.item, period) if kpi.statistic == "mean" else None  # one query, all groups
     results = []
     for grp in sorted(aggregated):
         # A hidden group is scored with an impossible minimum, so it carries no figure at all.
@@ -145,8 +146,7 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
         if kpi.statistic == "share":
             result = scoring.share_result(aggregated[grp], norm, min_n=min_n)
         else:
-            result = scoring.mean_result(aggregated[grp], norm, min_n=min_n,
-                                         reference_sd=reference_sd(kpi.item, period))
+            result = scoring.mean_result(aggregated[grp], norm, min_n=min_n, reference_sd=reference)
         results.append(GroupResult(grp, result))
     return results
 
