@@ -5,7 +5,8 @@ integer sums n, Σx and Σx² follow exactly (a grade has ten values), so no res
 loaded into Python for a report. Whole periods come from the tallies (services/tallies.py), which
 the database keeps per quarter in the same transaction as the answers: a report then reads a few
 hundred rows whether there are a thousand responses or millions. Breakdowns by a background answer
-group the answers themselves, one indexed scan of the item's half-year."""
+group the answers themselves: the questionnaire's responses in the period (an index), then each
+response's answers (the primary key)."""
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,9 +16,9 @@ from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import Answer, AnswerTally, ResponseTally, Round
+from .models import Answer, AnswerTally, Response, ResponseTally, Round
 from .periods import Period
-from .questionnaires import MISSING_CODES
+from .questionnaires import MISSING_CODES, load_questionnaires
 from .scoring import GradeAggregate, ShareAggregate
 
 ALL = "__all__"  # the group key of a whole period, when no breakdown is asked for
@@ -87,13 +88,14 @@ def _breakdown_counts(items: Sequence[str], periods: Sequence[Period], by: str):
     kinds = {period.kind for period in periods}
     if len(kinds) != 1:
         raise ValueError("a breakdown takes periods of one kind (half-years or quarters)")
-    column = Answer.half_year if kinds.pop() == "H" else Answer.quarter
+    column = Response.half_year if kinds.pop() == "H" else Response.quarter
     answer_key = func.coalesce(cast(Answer.value, String), Answer.code)
     background = aliased(Answer)
     group = func.coalesce(background.code, "")
-    query = (select(Answer.item, column, group, answer_key, func.count())
+    query = (_answers_in(items, column.in_([str(p) for p in periods]))
+             .with_only_columns(Answer.item, column, group, answer_key, func.count())
              .outerjoin(background, and_(background.response_id == Answer.response_id, background.item == by))
-             .where(Answer.item.in_(items), column.in_([str(p) for p in periods]), Answer.text.is_(None))
+             .where(Answer.text.is_(None))
              .group_by(Answer.item, column, group, answer_key))
     result: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
     for item, period, grp, key, count in db.session.execute(query):
@@ -106,10 +108,10 @@ def answer_counts_from_answers(items: Sequence[str], periods: Sequence[Period]):
     tallies agree with what is stored."""
     counts = {}
     for period in periods:
-        column = Answer.half_year if period.is_half_year else Answer.quarter
         answer_key = func.coalesce(cast(Answer.value, String), Answer.code)
-        query = (select(Answer.item, answer_key, func.count())
-                 .where(Answer.item.in_(items), column == str(period), Answer.text.is_(None))
+        query = (_answers_in(items, _period_column(period) == str(period))
+                 .with_only_columns(Answer.item, answer_key, func.count())
+                 .where(Answer.text.is_(None))
                  .group_by(Answer.item, answer_key))
         grouped: dict[str, dict[str, int]] = defaultdict(dict)
         for item, key, count in db.session.execute(query):
@@ -156,8 +158,25 @@ def populations(questionnaire: str, periods: Sequence[Period]) -> dict[str, int]
 
 def free_texts(item: str, period: Period) -> list[str]:
     """The free-text answers to one item in one period, newest first. Callers check the group's n."""
-    column = Answer.half_year if period.is_half_year else Answer.quarter
     return list(db.session.scalars(
-        select(Answer.text).where(Answer.item == item, column == str(period), Answer.text.is_not(None))
-        .order_by(Answer.response_id.desc())
+        _answers_in([item], _period_column(period) == str(period)).with_only_columns(Answer.text)
+        .where(Answer.text.is_not(None)).order_by(Answer.response_id.desc())
     ))
+
+
+def _period_column(period: Period):
+    return Response.half_year if period.is_half_year else Response.quarter
+
+
+def _answers_in(items: Sequence[str], in_period):
+    """The answers to `items` of the responses `in_period`: a select to give its columns. Naming the
+    items' questionnaire lets the database start from that questionnaire's responses in the period (an
+    index) instead of from every answer to the items."""
+    owners = {key for key, questionnaire in load_questionnaires().items()
+              if any(item.key in items for item in questionnaire.items)}
+    query = (select(Answer.item).join(Response, Response.id == Answer.response_id)
+             .where(Answer.item.in_(items), in_period))
+    known = {item.key for key in owners for item in load_questionnaires()[key].items}
+    if owners and set(items) <= known:  # an item of an older version only: search every questionnaire
+        query = query.where(Response.questionnaire.in_(sorted(owners)))
+    return query

@@ -91,13 +91,19 @@ class Response(db.Model):
     version: Mapped[QuestionnaireVersion] = relationship()
 
 
+# A breakdown, free text or the raw export reads one questionnaire's responses in one period.
 Index("ix_response_questionnaire_half_year", Response.questionnaire, Response.half_year)
+Index("ix_response_questionnaire_quarter", Response.questionnaire, Response.quarter)
 
 
 class Answer(db.Model):
     """One answer of a response: a number (grade 1-10, agree 1-5), a code (weet_niet, nvt, a choice)
-    or a free text. The response's periods are repeated here so a report is one indexed scan per item,
-    never a join over all responses. Item keys are unique across questionnaires."""
+    or a free text. Item keys are unique across questionnaires.
+
+    Nothing but the primary key: KPI figures come from the tallies, and whatever reads answers (a
+    breakdown, free text, the raw export) finds them by response. On SQLite the table is WITHOUT ROWID,
+    so the answers of one response lie together in the primary key's own B-tree: a stored answer is one
+    B-tree entry, and reading a response's answers is one range."""
 
     __tablename__ = "answer"
     __table_args__ = (
@@ -107,14 +113,11 @@ class Answer(db.Model):
             name="one_kind_of_answer",
         ),
         CheckConstraint("value IS NULL OR value BETWEEN 1 AND 10", name="value_in_range"),
-        # Breakdowns and free text read one item in one half-year; plain KPI figures come from the tallies.
-        Index("ix_answer_item_half_year", "item", "half_year", "value", "code"),
+        {"sqlite_with_rowid": False},
     )
 
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
     item: Mapped[str] = mapped_column(String(40), primary_key=True)
-    half_year: Mapped[str] = mapped_column(String(7))
-    quarter: Mapped[str] = mapped_column(String(7))
     value: Mapped[int | None]
     code: Mapped[str | None] = mapped_column(String(32))
     text: Mapped[str | None] = mapped_column(Text)

@@ -251,9 +251,10 @@ def demo_figures() -> dict[tuple[str, str], int]:
 
 def c1_figures() -> dict[str, tuple[int, int, int]]:
     """Per half-year: C1 grades given, their sum, and C1 answered 'weet niet'."""
-    rows = db.session.execute(select(Answer.half_year, func.count(Answer.value), func.sum(Answer.value),
+    rows = db.session.execute(select(Response.half_year, func.count(Answer.value), func.sum(Answer.value),
                                      func.count(Answer.code))
-                              .where(Answer.item == "C1").group_by(Answer.half_year))
+                              .join(Response, Response.id == Answer.response_id)
+                              .where(Answer.item == "C1").group_by(Response.half_year))
     return {half_year: (n, int(total), unknown) for half_year, n, total, unknown in rows}
 
 

@@ -78,8 +78,8 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
         })
     ids = _insert_responses(rows)
     answer_rows = [
-        (response_id, answer.item, row["half_year"], row["quarter"], answer.value, answer.code, answer.text)
-        for response_id, row, response in zip(ids, rows, responses, strict=True)
+        (response_id, answer.item, answer.value, answer.code, answer.text)
+        for response_id, response in zip(ids, responses, strict=True)
         for answer in response.answers
     ]
     if answer_rows:
@@ -88,10 +88,11 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
         connection = db.session.connection()
         mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         connection.exec_driver_sql(
-            f"INSERT INTO {Answer.__tablename__} (response_id, item, half_year, quarter, value, code, text) "
-            f"VALUES ({', '.join([mark] * 7)})", answer_rows)
-    tallies.add(((item, quarter, str(value) if value is not None else code)
-                 for _, item, _, quarter, value, code, text in answer_rows if text is None),
+            f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text) "
+            f"VALUES ({', '.join([mark] * 5)})", answer_rows)
+    tallies.add(((answer.item, row["quarter"], str(answer.value) if answer.value is not None else answer.code)
+                 for row, response in zip(rows, responses, strict=True)
+                 for answer in response.answers if answer.text is None),
                 ((row["questionnaire"], row["quarter"]) for row in rows))
 
 
