@@ -11,7 +11,7 @@ from ..extensions import csrf, limiter
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..services import questionnaires as questionnaire_service
 from ..services.responses import CodeAlreadyUsed, NewResponse, store_response
-from ..services.rounds import CodeStatus, look_up_code, open_round_for
+from ..services.rounds import CodeStatus, look_up_code, open_round_id
 
 bp = Blueprint("respond", __name__)
 
@@ -68,7 +68,7 @@ def by_code(code: str):
     lookup = look_up_code(code, today())
     if lookup.status is not CodeStatus.VALID:
         return _code_problem(lookup.status)
-    version = questionnaire_service.current_version(lookup.round.questionnaire)
+    version = questionnaire_service.served_version(lookup.round.questionnaire)
     return _answer(version, round_id=lookup.round.id, channel="code", code_id=lookup.code_id)
 
 
@@ -78,18 +78,18 @@ def open_link(questionnaire: str):
     """The open link of a questionnaire that allows one: the cliënt tablet at the office."""
     if questionnaire not in QUESTIONNAIRE_KEYS or not load_questionnaire(questionnaire).open_link:
         abort(404)
-    version = questionnaire_service.current_version(questionnaire)
-    round_ = open_round_for(questionnaire, today())
-    return _answer(version, round_id=round_.id if round_ else None, channel="open")
+    version = questionnaire_service.served_version(questionnaire)
+    return _answer(version, round_id=open_round_id(questionnaire, today()), channel="open")
 
 
 def _answer(version, *, round_id: int | None, channel: str, code_id: int | None = None):
     if version is None:
         abort(503, description="not_seeded")
     questionnaire = questionnaire_service.definition_of(version)
-    form = form_class(questionnaire)()
+    # refuse_unreadable_posts checks the CSRF token of a post, and the page writes the token itself.
+    form = form_class(questionnaire)(meta={"csrf": False})
     if request.method == "POST":
-        if form.validate_on_submit():
+        if form.validate():
             try:
                 store_response(version, NewResponse(today(), form.answer_values(), round_id),
                                channel=channel, code_id=code_id)

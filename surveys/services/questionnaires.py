@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -64,11 +65,45 @@ def current_version(key: str) -> QuestionnaireVersion | None:
     )
 
 
+@dataclass(frozen=True)
+class ServedVersion:
+    """What the respondent pages need of a stored version, kept outside any database session."""
+
+    id: int
+    questionnaire: str
+    version: int
+    checksum: str
+    definition: dict
+
+
+def served_version(key: str) -> ServedVersion | None:
+    """current_version() for the respondent pages, looked up once per app and questionnaire.
+
+    Only a version with the wording of the package's file is kept: a stored version never changes, and
+    the file only changes with a new release, which starts new processes. Until `seed` has stored the
+    file's wording the newest stored version is served, looked up on every request."""
+    cache: dict[str, ServedVersion] = current_app.extensions.setdefault("surveys.served_versions", {})
+    served = cache.get(key)
+    if served is not None:
+        return served
+    version = current_version(key)
+    if version is None:
+        return None
+    served = ServedVersion(version.id, version.questionnaire, version.version, version.checksum, version.definition)
+    try:
+        matches_file = load_questionnaire(key).checksum == version.checksum
+    except QuestionnaireError:
+        matches_file = False
+    if matches_file:
+        cache[key] = served
+    return served
+
+
 # Parsed definitions by checksum: the checksum names the wording, which a stored version never changes.
 _parsed: dict[str, Questionnaire] = {}
 
 
-def definition_of(version: QuestionnaireVersion) -> Questionnaire:
+def definition_of(version: QuestionnaireVersion | ServedVersion) -> Questionnaire:
     """The questionnaire as worded in this stored version (parsed once per process)."""
     questionnaire = _parsed.get(version.checksum)
     if questionnaire is None:

@@ -97,19 +97,25 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
 
 
 def _insert_responses(rows: list[dict]) -> list[int]:
-    """Insert response rows and return their ids in order.
+    """Insert response rows and return their ids in order, through the driver: on a form post the
+    SQLAlchemy statement around this one row cost more than the database's work.
 
-    PostgreSQL returns them from one batched INSERT … RETURNING. SQLite cannot promise the order of
-    RETURNING across rows, which made SQLAlchemy insert row by row; but SQLite has one writer at a
-    time and gives each new row the largest rowid plus one, so inside this write transaction the ids
-    of one executemany are consecutive and end at last_insert_rowid()."""
+    PostgreSQL returns them from INSERT … RETURNING (one statement per row keeps the order; one row is
+    the common case). SQLite has one writer at a time and gives each new row the largest rowid plus one,
+    so inside this write transaction the ids of one executemany are consecutive and end at
+    last_insert_rowid()."""
     connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        return list(db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows))
     columns = list(rows[0])
+    values = [tuple(row[column] for column in columns) for row in rows]
+    if connection.dialect.name != "sqlite":
+        sql = (f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) "
+               f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id")
+        if len(values) == 1:
+            return [connection.exec_driver_sql(sql, values[0]).scalar_one()]
+        return list(db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows))
     connection.exec_driver_sql(
         f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [tuple(row[column] for column in columns) for row in rows])
+        values)
     last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
     return list(range(last - len(rows) + 1, last + 1))
 

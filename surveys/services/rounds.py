@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from ..extensions import db
 from ..models import InvitationCode, Round
@@ -131,6 +131,20 @@ def open_round_for(questionnaire: str, today: date) -> Round | None:
         .where(Round.questionnaire == questionnaire, Round.opens_on <= today, Round.closes_on >= today)
         .order_by(Round.opens_on.desc(), Round.id.desc())
     )
+
+
+def open_round_id(questionnaire: str, today: date) -> int | None:
+    """open_round_for()'s id alone, without loading the round: asked on every open-link form post."""
+    return db.session.execute(_OPEN_ROUND_ID, {"questionnaire": questionnaire, "today": today}).scalar()
+
+
+_OPEN_ROUND_ID = (
+    select(Round.id)
+    .where(Round.questionnaire == bindparam("questionnaire"), Round.opens_on <= bindparam("today"),
+           Round.closes_on >= bindparam("today"))
+    .order_by(Round.opens_on.desc(), Round.id.desc())
+    .limit(1)
+)
 
 
 def get_round(round_id: int) -> Round | None:
