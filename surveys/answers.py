@@ -1,18 +1,25 @@
 """Turning submitted answers into checked answer values.
 
-One form class per questionnaire version serves the respondent pages (with CSRF) and the paper
-import (without), so a web answer and a paper answer pass exactly the same rules."""
+One set of rules per item serves the respondent pages and the paper import, so a web answer and a paper
+answer pass exactly the same checks. The rules are plain code rather than a form library: a form post
+is the hottest path of the service, and binding a dozen form fields per request cost more than storing
+the answers. (The CSRF token of a post is checked before, in respond.refuse_unreadable_posts.)
+
+The rules, per item:
+
+- A field sent more than once is refused: which of two answers would be the respondent's?
+- A choice (grade, agree, choice) must be one of the item's answer codes. Blank means unanswered, which a
+  required item refuses; whitespace is not blank but a wrong answer, never stored as a code.
+- A free text has its line ends made plain and its surrounding blanks removed. Only blanks means
+  unanswered. It may be at most the item's max_length long and hold no control characters but newline
+  and tab.
+"""
 
 import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
 from .questionnaires import MISSING_CODES, Item, Questionnaire
 
@@ -29,83 +36,70 @@ class AnswerValue:
     text: str | None = None
 
 
-class SingleValueMixin:
-    """Refuse a field sent twice: which of two answers would be the respondent's?"""
+@dataclass
+class AnswerField:
+    """One question as the page shows it again: the answer sent (None when not sent) and why it is refused."""
 
-    def process_formdata(self, valuelist):
-        if len(valuelist) > 1:
-            self.data = None
-            raise ValueError(_("Dit antwoord is meer dan één keer verstuurd. Kies één antwoord."))
-        super().process_formdata(valuelist)
-
-    def pre_validate(self, form):
-        # Stop here: Optional() would otherwise wipe this error when the first of the values is blank.
-        if self.process_errors:
-            raise StopValidation()
-        super().pre_validate(form)
+    data: str | None = None
+    errors: list[str] = field(default_factory=list)
 
 
-class AnswerChoiceField(SingleValueMixin, StringField):
-    """One answer code out of a fixed set (the page renders the radio buttons from the questionnaire).
-    The wrong-choice message says what to pick (in the respondent's language, see i18n.py)."""
-
-    def __init__(self, *args, codes: tuple[str, ...], invalid_message: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.codes = codes
-        self.invalid_message = invalid_message
-
-    def pre_validate(self, form):
-        super().pre_validate(form)
-        # StopValidation, not ValidationError: Optional() clears errors for a blank value such as " ",
-        # which would then be stored as an answer code.
-        if self.data not in (None, "") and self.data not in self.codes:
-            raise StopValidation(self.invalid_message)
+def _check(item: Item, sent: list[str]) -> AnswerField:
+    if len(sent) > 1:
+        return AnswerField(None, [_("Dit antwoord is meer dan één keer verstuurd. Kies één antwoord.")])
+    raw = sent[0] if sent else None
+    if item.type == "open":
+        return _check_text(item, raw)
+    if raw not in (None, "") and all(option.code != raw for option in item.answer_options()):
+        if item.type == "grade":
+            return AnswerField(raw, [_("Kies een heel cijfer van 1 tot 10, of 'weet ik niet'.")])
+        return AnswerField(raw, [_("Kies een van de antwoorden in de lijst.")])
+    if item.required and not raw:
+        return AnswerField(raw, [_("Kies een antwoord bij deze vraag.")])
+    return AnswerField(raw)
 
 
-class OpenTextField(SingleValueMixin, TextAreaField):
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        if isinstance(self.data, str):
-            # Browsers send CRLF; store plain newlines and no surrounding blanks.
-            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def no_control_characters(form, field: Field) -> None:
-    text = field.data or ""
+def _check_text(item: Item, raw: str | None) -> AnswerField:
+    if raw is None:
+        return AnswerField(None)
+    # Browsers send CRLF; store plain newlines and no surrounding blanks.
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        return AnswerField(text)
+    errors = []
+    if len(text) > item.max_length:
+        errors.append(_("Uw antwoord is te lang. Gebruik hoogstens %(max)d tekens.", max=item.max_length))
     if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in _ALLOWED_CONTROLS for ch in text):
-        raise ValidationError(
-            _("Deze tekst bevat tekens die we niet kunnen opslaan. Gebruik gewone letters en cijfers."))
+        errors.append(_("Deze tekst bevat tekens die we niet kunnen opslaan. Gebruik gewone letters en cijfers."))
+    return AnswerField(text, errors)
 
 
-def _choice_for(item: Item) -> AnswerChoiceField:
-    codes = tuple(option.code for option in item.answer_options())
-    if item.type == "grade":
-        invalid = _l("Kies een heel cijfer van 1 tot 10, of 'weet ik niet'.")
-    else:
-        invalid = _l("Kies een van de antwoorden in de lijst.")
-    validators = [InputRequired(message=_l("Kies een antwoord bij deze vraag."))] if item.required else [Optional()]
-    return AnswerChoiceField(item.text.nl, codes=codes, validators=validators, invalid_message=invalid)
+class AnswerSheet:
+    """The answers to one questionnaire as sent (`formdata`, None for an empty page), once `validate()`
+    has checked them: `sheet[item_key]` is that question's AnswerField, `errors` the refused ones."""
 
+    def __init__(self, questionnaire: Questionnaire, formdata: MultiDict | None = None):
+        self.questionnaire = questionnaire
+        self.formdata = formdata
+        self.fields = {item.key: AnswerField() for item in questionnaire.items}
 
-def _text_for(item: Item) -> OpenTextField:
-    return OpenTextField(item.text.nl, validators=[
-        Optional(),
-        # Lazy (the form class is cached across requests); Length fills in %(max)d.
-        Length(max=item.max_length, message=_l("Uw antwoord is te lang. Gebruik hoogstens %(max)d tekens.")),
-        no_control_characters,
-    ])
+    def __getitem__(self, key: str) -> AnswerField:
+        return self.fields[key]
 
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        return {key: answer.errors for key, answer in self.fields.items() if answer.errors}
 
-class ResponseForm(FlaskForm):
-    """Base of the generated forms: one field per item, named by the item key."""
-
-    questionnaire: Questionnaire
+    def validate(self) -> bool:
+        formdata = self.formdata if self.formdata is not None else MultiDict()
+        self.fields = {item.key: _check(item, formdata.getlist(item.key)) for item in self.questionnaire.items}
+        return not self.errors
 
     def answer_values(self) -> list[AnswerValue]:
         """The answers given, after validate(); unanswered items are left out."""
         values = []
         for item in self.questionnaire.items:
-            data = self[item.key].data
+            data = self.fields[item.key].data
             if data in (None, ""):
                 continue
             if item.type == "open":
@@ -116,23 +110,10 @@ class ResponseForm(FlaskForm):
                 values.append(AnswerValue(item.key, code=data))
         return values
 
-    def error_list(self) -> list[tuple[str, str]]:
-        """(field id, message) pairs for the summary at the top of the page, in question order."""
-        return [(key, str(messages[0])) for key, messages in self.errors.items() if messages]
-
-
-@lru_cache(maxsize=64)
-def form_class(questionnaire: Questionnaire) -> type[ResponseForm]:
-    """The form class for one questionnaire version."""
-    fields = {"questionnaire": questionnaire}
-    for item in questionnaire.items:
-        fields[item.key] = _text_for(item) if item.type == "open" else _choice_for(item)
-    return type(f"{questionnaire.key.title()}ResponseForm", (ResponseForm,), fields)
-
 
 def check_answers(questionnaire: Questionnaire, data: MultiDict) -> tuple[list[AnswerValue], dict]:
     """Validate answers outside a request (paper import): (values, {item: [messages]})."""
-    form = form_class(questionnaire)(formdata=data, meta={"csrf": False})
-    if form.validate():
-        return form.answer_values(), {}
-    return [], {key: [str(message) for message in messages] for key, messages in form.errors.items()}
+    sheet = AnswerSheet(questionnaire, data)
+    if sheet.validate():
+        return sheet.answer_values(), {}
+    return [], sheet.errors

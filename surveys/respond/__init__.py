@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from ..answers import form_class
+from ..answers import AnswerSheet
 from ..extensions import csrf, limiter
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..services import questionnaires as questionnaire_service
@@ -86,8 +86,8 @@ def _answer(version, *, round_id: int | None, channel: str, code_id: int | None 
     if version is None:
         abort(503, description="not_seeded")
     questionnaire = questionnaire_service.definition_of(version)
-    # refuse_unreadable_posts checks the CSRF token of a post, and the page writes the token itself.
-    form = form_class(questionnaire)(meta={"csrf": False})
+    # refuse_unreadable_posts has checked the CSRF token of a post; the page writes the token itself.
+    form = AnswerSheet(questionnaire, request.form if request.method == "POST" else None)
     if request.method == "POST":
         if form.validate():
             try:
