@@ -2,7 +2,7 @@
 (/q/<questionnaire>), the thank-you page and the accessibility statement."""
 
 from datetime import date
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
@@ -45,7 +45,9 @@ def refuse_unreadable_posts():
     # Cached, so the form parser later reads these same bytes; over MAX_CONTENT_LENGTH this raises 413.
     body = request.get_data(cache=True)
     try:
-        parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        # Every name and value decodes as UTF-8 exactly when the whole body does once unquoted: the '&'
+        # and '=' between them are ASCII, which cannot sit inside a multi-byte character.
+        unquote_to_bytes(body.decode("ascii")).decode("utf-8")
     except UnicodeDecodeError:
         abort(400, description="unreadable")
     if current_app.config["WTF_CSRF_ENABLED"]:

@@ -20,6 +20,7 @@ from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
 from . import tallies
 from .questionnaires import current_version, definition_of
+from .sql import driver_executemany, driver_mark
 
 
 class CodeAlreadyUsed(Exception):
@@ -85,11 +86,9 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
     if answer_rows:
         # Plain tuples through the driver's executemany: a paper import or the demo stores millions of
         # answers, and building an ORM parameter dict per answer cost most of the time.
-        connection = db.session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        connection.exec_driver_sql(
-            f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text) "
-            f"VALUES ({', '.join([mark] * 5)})", answer_rows)
+        mark = driver_mark()
+        driver_executemany(f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text) "
+                           f"VALUES ({', '.join([mark] * 5)})", answer_rows)
     tallies.add(((answer.item, row["quarter"], str(answer.value) if answer.value is not None else answer.code)
                  for row, response in zip(rows, responses, strict=True)
                  for answer in response.answers if answer.text is None),
@@ -97,27 +96,37 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
 
 
 def _insert_responses(rows: list[dict]) -> list[int]:
-    """Insert response rows and return their ids in order, through the driver: on a form post the
-    SQLAlchemy statement around this one row cost more than the database's work.
+    """Insert response rows and return their ids in order.
 
-    PostgreSQL returns them from INSERT … RETURNING (one statement per row keeps the order; one row is
-    the common case). SQLite has one writer at a time and gives each new row the largest rowid plus one,
-    so inside this write transaction the ids of one executemany are consecutive and end at
-    last_insert_rowid()."""
+    PostgreSQL returns them from INSERT … RETURNING (through the driver for the single row of a form
+    post). SQLite has one writer at a time and gives each new row the largest rowid plus one, so inside
+    this write transaction the ids of one executemany are consecutive and end at the last row's id."""
     connection = db.session.connection()
+    sqlite = connection.dialect.name == "sqlite"
     columns = list(rows[0])
-    values = [tuple(row[column] for column in columns) for row in rows]
-    if connection.dialect.name != "sqlite":
-        sql = (f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) "
-               f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id")
-        if len(values) == 1:
-            return [connection.exec_driver_sql(sql, values[0]).scalar_one()]
+    values = [tuple(_driver_value(row[column], sqlite) for column in columns) for row in rows]
+    if not sqlite and len(values) > 1:
         return list(db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows))
-    connection.exec_driver_sql(
-        f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        values)
-    last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+    mark = "?" if sqlite else "%s"
+    sql = f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    cursor = connection.connection.cursor()
+    try:
+        if not sqlite:
+            cursor.execute(sql + " RETURNING id", values[0])
+            return [cursor.fetchone()[0]]
+        if len(values) == 1:
+            cursor.execute(sql, values[0])
+            return [cursor.lastrowid]
+        cursor.executemany(sql, values)
+        cursor.execute("SELECT last_insert_rowid()")
+        last = cursor.fetchone()[0]
+    finally:
+        cursor.close()
     return list(range(last - len(rows) + 1, last + 1))
+
+
+def _driver_value(value, sqlite: bool):
+    return value.isoformat() if sqlite and isinstance(value, date) else value
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import InvitationCode, Round
@@ -134,17 +134,20 @@ def open_round_for(questionnaire: str, today: date) -> Round | None:
 
 
 def open_round_id(questionnaire: str, today: date) -> int | None:
-    """open_round_for()'s id alone, without loading the round: asked on every open-link form post."""
-    return db.session.execute(_OPEN_ROUND_ID, {"questionnaire": questionnaire, "today": today}).scalar()
-
-
-_OPEN_ROUND_ID = (
-    select(Round.id)
-    .where(Round.questionnaire == bindparam("questionnaire"), Round.opens_on <= bindparam("today"),
-           Round.closes_on >= bindparam("today"))
-    .order_by(Round.opens_on.desc(), Round.id.desc())
-    .limit(1)
-)
+    """open_round_for()'s id alone, asked on every open-link form post: plain SQL through the driver,
+    where the ORM's statement handling cost more than the indexed lookup itself."""
+    connection = db.session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    day = today.isoformat() if mark == "?" else today  # SQLite holds dates as ISO text
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(
+            f"SELECT id FROM {Round.__tablename__} WHERE questionnaire = {mark} AND opens_on <= {mark} "
+            f"AND closes_on >= {mark} ORDER BY opens_on DESC, id DESC LIMIT 1", (questionnaire, day, day))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row[0] if row else None
 
 
 def get_round(round_id: int) -> Round | None:

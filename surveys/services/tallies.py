@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 
-from ..extensions import db
 from ..models import AnswerTally, ResponseTally
+from .sql import driver_executemany, driver_mark
 
 
 @cache
@@ -23,10 +23,8 @@ def _upsert_sql(table: str, keys: tuple[str, ...], mark: str) -> str:
 def _upsert(model, keys: tuple[str, ...], counts: Counter) -> None:
     if not counts:
         return
-    connection = db.session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     rows = [(*key, count) for key, count in sorted(counts.items())]
-    connection.exec_driver_sql(_upsert_sql(model.__tablename__, keys, mark), rows)
+    driver_executemany(_upsert_sql(model.__tablename__, keys, driver_mark()), rows)
 
 
 def add(answers: Iterable[tuple[str, str, str]], responses: Iterable[tuple[str, str]]) -> None:
