@@ -20,7 +20,7 @@ from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
 from . import tallies
 from .questionnaires import current_version, definition_of
-from .sql import driver_executemany, driver_mark
+from .sql import driver_cursor, mark
 
 
 class CodeAlreadyUsed(Exception):
@@ -77,51 +77,50 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
             "half_year": str(half_year_of(response.submitted_on)),
             "quarter": str(quarter_of(response.submitted_on)),
         })
-    ids = _insert_responses(rows)
-    answer_rows = [
-        (response_id, answer.item, answer.value, answer.code, answer.text)
-        for response_id, response in zip(ids, responses, strict=True)
-        for answer in response.answers
-    ]
-    if answer_rows:
-        # Plain tuples through the driver's executemany: a paper import or the demo stores millions of
-        # answers, and building an ORM parameter dict per answer cost most of the time.
-        mark = driver_mark()
-        driver_executemany(f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text) "
-                           f"VALUES ({', '.join([mark] * 5)})", answer_rows)
-    tallies.add(((answer.item, row["quarter"], str(answer.value) if answer.value is not None else answer.code)
-                 for row, response in zip(rows, responses, strict=True)
-                 for answer in response.answers if answer.text is None),
-                ((row["questionnaire"], row["quarter"]) for row in rows))
+    with driver_cursor() as cursor:
+        ids = _insert_responses(rows, cursor)
+        answer_rows = [
+            (response_id, answer.item, answer.value, answer.code, answer.text)
+            for response_id, response in zip(ids, responses, strict=True)
+            for answer in response.answers
+        ]
+        if answer_rows:
+            # Plain tuples through the driver's executemany: a paper import or the demo stores millions of
+            # answers, and building an ORM parameter dict per answer cost most of the time.
+            cursor.executemany(f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text) "
+                               f"VALUES ({', '.join([mark(cursor)] * 5)})", answer_rows)
+        tallies.add(((answer.item, row["quarter"], str(answer.value) if answer.value is not None else answer.code)
+                     for row, response in zip(rows, responses, strict=True)
+                     for answer in response.answers if answer.text is None),
+                    ((row["questionnaire"], row["quarter"]) for row in rows), cursor=cursor)
 
 
-def _insert_responses(rows: list[dict]) -> list[int]:
-    """Insert response rows and return their ids in order.
+def _insert_responses(rows: list[dict], cursor=None) -> list[int]:
+    """Insert response rows and return their ids in order (on `cursor`, a driver cursor of the
+    session's connection, when given).
 
     PostgreSQL returns them from INSERT … RETURNING (through the driver for the single row of a form
     post). SQLite has one writer at a time and gives each new row the largest rowid plus one, so inside
     this write transaction the ids of one executemany are consecutive and end at the last row's id."""
-    connection = db.session.connection()
-    sqlite = connection.dialect.name == "sqlite"
+    if cursor is None:
+        with driver_cursor() as cursor:
+            return _insert_responses(rows, cursor)
+    sqlite = mark(cursor) == "?"
+    if not sqlite and len(rows) > 1:
+        return list(db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows))
     columns = list(rows[0])
     values = [tuple(_driver_value(row[column], sqlite) for column in columns) for row in rows]
-    if not sqlite and len(values) > 1:
-        return list(db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows))
-    mark = "?" if sqlite else "%s"
-    sql = f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    cursor = connection.connection.cursor()
-    try:
-        if not sqlite:
-            cursor.execute(sql + " RETURNING id", values[0])
-            return [cursor.fetchone()[0]]
-        if len(values) == 1:
-            cursor.execute(sql, values[0])
-            return [cursor.lastrowid]
-        cursor.executemany(sql, values)
-        cursor.execute("SELECT last_insert_rowid()")
-        last = cursor.fetchone()[0]
-    finally:
-        cursor.close()
+    sql = (f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) "
+           f"VALUES ({', '.join([mark(cursor)] * len(columns))})")
+    if not sqlite:
+        cursor.execute(sql + " RETURNING id", values[0])
+        return [cursor.fetchone()[0]]
+    if len(values) == 1:
+        cursor.execute(sql, values[0])
+        return [cursor.lastrowid]
+    cursor.executemany(sql, values)
+    cursor.execute("SELECT last_insert_rowid()")
+    last = cursor.fetchone()[0]
     return list(range(last - len(rows) + 1, last + 1))
 
 

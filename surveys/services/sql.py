@@ -4,20 +4,23 @@ For the few statements of a form post, SQLAlchemy's statement handling cost more
 work; these go to the driver as they are. Values are passed as the driver takes them (SQLite gets
 dates as ISO text)."""
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..extensions import db
 
 
-def driver_mark() -> str:
-    """The parameter mark of the session's database driver: ? (SQLite) or %s (PostgreSQL)."""
-    return "?" if db.session.get_bind().dialect.paramstyle == "qmark" else "%s"
-
-
-def driver_executemany(sql: str, rows: Sequence[tuple]) -> None:
-    """Run `sql` once per row of `rows`."""
+@contextmanager
+def driver_cursor() -> Iterator:
+    """A cursor of the database driver on the session's connection, inside its transaction."""
     cursor = db.session.connection().connection.cursor()
     try:
-        cursor.executemany(sql, rows)
+        yield cursor
     finally:
         cursor.close()
+
+
+def mark(cursor) -> str:
+    """The parameter mark of the cursor's driver: ? (SQLite) or %s (PostgreSQL)."""
+    return "?" if isinstance(cursor, sqlite3.Cursor) else "%s"

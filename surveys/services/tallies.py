@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from ..models import AnswerTally, ResponseTally
-from .sql import driver_executemany, driver_mark
+from .sql import driver_cursor, mark
 
 
 @cache
@@ -20,15 +20,20 @@ def _upsert_sql(table: str, keys: tuple[str, ...], mark: str) -> str:
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET count = {table}.count + excluded.count")
 
 
-def _upsert(model, keys: tuple[str, ...], counts: Counter) -> None:
+def _upsert(model, keys: tuple[str, ...], counts: Counter, cursor=None) -> None:
     if not counts:
         return
+    if cursor is None:
+        with driver_cursor() as cursor:
+            return _upsert(model, keys, counts, cursor)
     rows = [(*key, count) for key, count in sorted(counts.items())]
-    driver_executemany(_upsert_sql(model.__tablename__, keys, driver_mark()), rows)
+    cursor.executemany(_upsert_sql(model.__tablename__, keys, mark(cursor)), rows)
+    return None
 
 
-def add(answers: Iterable[tuple[str, str, str]], responses: Iterable[tuple[str, str]]) -> None:
+def add(answers: Iterable[tuple[str, str, str]], responses: Iterable[tuple[str, str]], *, cursor=None) -> None:
     """Count (item, quarter, answer) for every non-text answer and (questionnaire, quarter) for every
-    response into the tallies. Call inside the transaction that inserts them."""
-    _upsert(AnswerTally, ("item", "quarter", "answer"), Counter(answers))
-    _upsert(ResponseTally, ("questionnaire", "quarter"), Counter(responses))
+    response into the tallies. Call inside the transaction that inserts them (on `cursor`, a driver
+    cursor of the session's connection, when given)."""
+    _upsert(AnswerTally, ("item", "quarter", "answer"), Counter(answers), cursor)
+    _upsert(ResponseTally, ("questionnaire", "quarter"), Counter(responses), cursor)
