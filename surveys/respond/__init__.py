@@ -5,9 +5,11 @@ from datetime import date
 from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from ..answers import AnswerSheet
 from ..extensions import csrf, limiter
+from ..i18n import current_language
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..services import questionnaires as questionnaire_service
 from ..services.responses import CodeAlreadyUsed, NewResponse, store_response
@@ -99,9 +101,24 @@ def _answer(version, *, round_id: int | None, channel: str, code_id: int | None 
                 return _code_problem(CodeStatus.USED)
             return redirect(url_for("respond.thanks"), code=303)
         status = 422
+        blank = None
     else:
         status = 200
-    return render_template("respond/form.html", questionnaire=questionnaire, form=form), status
+        blank = _blank_questions(version.checksum, questionnaire)
+    return render_template("respond/form.html", questionnaire=questionnaire, form=form,
+                           blank_questions=blank), status
+
+
+def _blank_questions(checksum: str, questionnaire) -> Markup:
+    """The questions of an empty form in the page's language, rendered once per process: they are most of
+    the page's rendering, and the same for every respondent until answers come back with errors."""
+    cache: dict[tuple[str, str], Markup] = current_app.extensions.setdefault("surveys.blank_questions", {})
+    key = (checksum, current_language())
+    html = cache.get(key)
+    if html is None:
+        html = cache[key] = Markup(render_template("respond/_questions.html", questionnaire=questionnaire,
+                                                   form=AnswerSheet(questionnaire)))
+    return html
 
 
 def _code_problem(status: CodeStatus):
