@@ -77,25 +77,25 @@ class ServedVersion:
 
 
 def served_version(key: str) -> ServedVersion | None:
-    """current_version() for the respondent pages, looked up once per app and questionnaire.
+    """current_version() for the respondent pages, looked up once per app and wording.
 
-    Only a version with the wording of the package's file is kept: a stored version never changes, and
-    the file only changes with a new release, which starts new processes. Until `seed` has stored the
-    file's wording the newest stored version is served, looked up on every request."""
-    cache: dict[str, ServedVersion] = current_app.extensions.setdefault("surveys.served_versions", {})
-    served = cache.get(key)
+    Once `seed` has stored the wording of the package's file, that stored version is kept under the
+    file's checksum: a stored version never changes. Until then the newest stored version is served,
+    looked up on every request."""
+    try:
+        checksum = load_questionnaire(key).checksum
+    except QuestionnaireError:
+        checksum = None
+    cache: dict[tuple[str, str], ServedVersion] = current_app.extensions.setdefault("surveys.served_versions", {})
+    served = cache.get((key, checksum))
     if served is not None:
         return served
     version = current_version(key)
     if version is None:
         return None
     served = ServedVersion(version.id, version.questionnaire, version.version, version.checksum, version.definition)
-    try:
-        matches_file = load_questionnaire(key).checksum == version.checksum
-    except QuestionnaireError:
-        matches_file = False
-    if matches_file:
-        cache[key] = served
+    if checksum is not None and version.checksum == checksum:
+        cache[(key, checksum)] = served
     return served
 
 

@@ -20,7 +20,7 @@ from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
 from . import tallies
 from .questionnaires import current_version, definition_of
-from .sql import driver_cursor, mark
+from .sql import driver_cursor, mark, one_round_trip
 
 
 class CodeAlreadyUsed(Exception):
@@ -84,15 +84,16 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
             for response_id, response in zip(ids, responses, strict=True)
             for answer in response.answers
         ]
-        if answer_rows:
-            # Plain tuples through the driver's executemany: a paper import or the demo stores millions of
-            # answers, and building an ORM parameter dict per answer cost most of the time.
-            cursor.executemany(f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text) "
-                               f"VALUES ({', '.join([mark(cursor)] * 5)})", answer_rows)
-        tallies.add(((answer.item, row["quarter"], str(answer.value) if answer.value is not None else answer.code)
-                     for row, response in zip(rows, responses, strict=True)
-                     for answer in response.answers if answer.text is None),
-                    ((row["questionnaire"], row["quarter"]) for row in rows), cursor=cursor)
+        with one_round_trip(cursor):
+            if answer_rows:
+                # Plain tuples through the driver's executemany: a paper import or the demo stores millions
+                # of answers, and building an ORM parameter dict per answer cost most of the time.
+                cursor.executemany(f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text) "
+                                   f"VALUES ({', '.join([mark(cursor)] * 5)})", answer_rows)
+            tallies.add(((answer.item, row["quarter"], str(answer.value) if answer.value is not None else answer.code)
+                         for row, response in zip(rows, responses, strict=True)
+                         for answer in response.answers if answer.text is None),
+                        ((row["questionnaire"], row["quarter"]) for row in rows), cursor=cursor)
 
 
 def _insert_responses(rows: list[dict], cursor=None) -> list[int]:

@@ -24,3 +24,14 @@ def driver_cursor() -> Iterator:
 def mark(cursor) -> str:
     """The parameter mark of the cursor's driver: ? (SQLite) or %s (PostgreSQL)."""
     return "?" if isinstance(cursor, sqlite3.Cursor) else "%s"
+
+
+@contextmanager
+def one_round_trip(cursor) -> Iterator[None]:
+    """Send the statements run inside together: on PostgreSQL one pipeline, one round trip to the server
+    instead of one per statement. (SQLite runs in-process: nothing to save.)"""
+    if isinstance(cursor, sqlite3.Cursor):
+        yield
+        return
+    with cursor.connection.pipeline():
+        yield
