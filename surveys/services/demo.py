@@ -3,19 +3,25 @@
 The figures are drawn from skewed grade distributions like real satisfaction data (many 7s and 8s, a
 tail of low grades), with the levels moving a little between half-years, so trends and verdicts of
 every kind appear. The gemeente group is small by nature and falls below its minimum n (3) in one
-half-year, so suppression shows too. Same seed, same data."""
+half-year, so suppression shows too. Same seed, same data.
 
+A million responses hold about eleven million answers, so a batch is made column-wise: numpy draws
+which of an item's possible answers each response gave, and the rows and tallies come from those
+arrays, with no Python object per answer beyond the row handed to the driver."""
+
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 
-from ..answers import AnswerValue
-from ..periods import Period, half_year_of
-from ..questionnaires import Questionnaire, load_questionnaires
+from ..extensions import db
+from ..models import Answer, AnswerTally, QuestionnaireVersion, Response, ResponseTally
+from ..periods import Period, half_year_of, quarter_of
+from ..questionnaires import Item, Questionnaire, load_questionnaires
+from . import tallies
 from .questionnaires import current_version, seed
-from .responses import NewResponse, store_many
 from .rounds import create_round
 
 HALF_YEARS = 4
@@ -33,7 +39,10 @@ OPEN_TEXTS = (
     "Duidelijke afspraken, dat werkte goed.",
     "Bereikbaarheid per telefoon kan beter.",
 )
-BATCH = 5000
+BATCH = 10_000  # responses per transaction: some 110,000 answers, about 20 MB in memory
+# Rows per INSERT … VALUES statement: the driver's per-row work is paid per statement instead, and at most
+# 1,600 parameters stay far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
+ROWS_PER_STATEMENT = 200
 
 
 @dataclass(frozen=True)
@@ -81,49 +90,177 @@ def _agree(rng: np.random.Generator, level: float, size: int) -> np.ndarray:
                     np.where(choices < p_top + 0.15, 3, np.where(choices < 0.97, 2, 1))))
 
 
-def _days(rng: np.random.Generator, period: Period, today: date, size: int) -> list[date]:
-    last = min(period.end, today)
-    span = (last - period.start).days + 1
-    offsets = rng.integers(0, span, size=size)
-    return [period.start + timedelta(days=int(offset)) for offset in offsets]
+def _possible_answers(item: Item) -> list[tuple[int | None, str | None, str | None]]:
+    """(value, code, text) of every answer the demo can give to an item: the scale from 1 up (so a value
+    v is entry v - 1), then the missing codes; the options and missing codes; or the open texts."""
+    if item.type in ("grade", "agree"):
+        return [(v, None, None) for v in sorted(item.scale)] + [(None, code, None) for code in item.missing]
+    if item.type == "choice":
+        return [(None, code, None) for code in [option.code for option in item.options] + list(item.missing)]
+    return [(None, None, text) for text in OPEN_TEXTS]
 
 
-def _responses(rng, questionnaire: Questionnaire, level: float, days: list[date],
-               round_id: int) -> list[NewResponse]:
-    size = len(days)
-    columns: dict[str, list] = {}
-    for item in questionnaire.items:
-        if item.type == "grade":
-            values = _grades(rng, level, size).tolist()
-            missing = rng.random(size)
-            nvt_share = 0.2 if "nvt" in item.missing else 0.0
-            columns[item.key] = [
-                AnswerValue(item.key, code="nvt") if m < nvt_share else
-                AnswerValue(item.key, code="weet_niet") if m < nvt_share + 0.03 else
-                AnswerValue(item.key, value=v) for v, m in zip(values, missing, strict=True)]
-        elif item.type == "agree":
-            values = _agree(rng, level, size).tolist()
-            missing = rng.random(size)
-            columns[item.key] = [AnswerValue(item.key, code="weet_niet") if m < 0.04 else
-                                 AnswerValue(item.key, value=v) for v, m in zip(values, missing, strict=True)]
-        elif item.type == "choice":
-            codes = [option.code for option in item.options] + list(item.missing)
-            if item.key == "C4":
-                probabilities = np.array([0.62, 0.27, 0.11] + [0.0] * len(item.missing))
-            else:
-                probabilities = np.ones(len(codes))
-            picks = rng.choice(len(codes), size=size, p=probabilities / probabilities.sum())
-            skipped = rng.random(size) < (0.15 if item.background else 0.0)
-            columns[item.key] = [None if s else AnswerValue(item.key, code=codes[p])
-                                 for p, s in zip(picks.tolist(), skipped, strict=True)]
+def _picks(rng: np.random.Generator, item: Item, level: float, size: int) -> np.ndarray:
+    """Which of `_possible_answers(item)` each of `size` responses gave; -1 where it was left open."""
+    if item.type == "grade":
+        picks = _grades(rng, level, size) - 1
+        missing = rng.random(size)
+        nvt_share = 0.2 if "nvt" in item.missing else 0.0
+        weet_niet = 10 + item.missing.index("weet_niet")
+        picks = np.where(missing < nvt_share + 0.03, weet_niet, picks)
+        if nvt_share:
+            picks = np.where(missing < nvt_share, 10 + item.missing.index("nvt"), picks)
+        return picks
+    if item.type == "agree":
+        picks = _agree(rng, level, size) - 1
+        return np.where(rng.random(size) < 0.04, 5 + item.missing.index("weet_niet"), picks)
+    if item.type == "choice":
+        if item.key == "C4":
+            probabilities = np.array([0.62, 0.27, 0.11] + [0.0] * len(item.missing))
         else:
-            picks = rng.integers(0, len(OPEN_TEXTS), size=size).tolist()
-            written = rng.random(size) < 0.25
-            columns[item.key] = [AnswerValue(item.key, text=OPEN_TEXTS[p]) if w else None
-                                 for p, w in zip(picks, written, strict=True)]
-    rows = zip(*columns.values(), strict=True)
-    return [NewResponse(day, tuple(a for a in row if a is not None), round_id)
-            for day, row in zip(days, rows, strict=True)]
+            probabilities = np.ones(len(item.options) + len(item.missing))
+        picks = rng.choice(len(probabilities), size=size, p=probabilities / probabilities.sum())
+        skipped = rng.random(size) < (0.15 if item.background else 0.0)
+        return np.where(skipped, -1, picks)
+    picks = rng.integers(0, len(OPEN_TEXTS), size=size)
+    return np.where(rng.random(size) < 0.25, picks, -1)
+
+
+class _Answers:
+    """Every possible answer of one questionnaire as one table, items in the order of the answer table's
+    key (so a batch's answers are appended to its B-tree in order): a batch is then a matrix of row
+    numbers in this table, and its answer rows and tally counts are a lookup away."""
+
+    def __init__(self, questionnaire: Questionnaire):
+        self.items = sorted(questionnaire.items, key=lambda item: item.key)
+        possible = [_possible_answers(item) for item in self.items]
+        self.first = np.cumsum([0] + [len(answers) for answers in possible[:-1]])
+        rows = [(item.key, *answer) for item, answers in zip(self.items, possible, strict=True)
+                for answer in answers]
+        self.item_keys = [item for item, _, _, _ in rows]
+        # (item, value, code, text) per row as the driver binds them, with 0 and "" for NULL (see ANSWER_ROW)
+        self.bound = np.array([(item, value or 0, code or "", text or "") for item, value, code, text in rows],
+                              dtype=object)
+        # the tallied answer ("1".."10" or the code) per row; text answers are not tallied
+        self.tally_keys = [None if text is not None else str(value) if value is not None else code
+                           for _, value, code, text in rows]
+
+    def draw(self, rng: np.random.Generator, level: float, size: int) -> np.ndarray:
+        """A (size × items) matrix of rows in this table, -1 where an item was left open."""
+        picks = np.empty((size, len(self.items)), dtype=np.int64)
+        for column, item in enumerate(self.items):
+            picks[:, column] = _picks(rng, item, level, size)
+        return np.where(picks >= 0, picks + self.first, -1)
+
+
+@dataclass(frozen=True)
+class _Days:
+    """The days a round's responses can fall on (its period up to today), with their quarters."""
+
+    days: np.ndarray  # date objects
+    iso: np.ndarray  # the same as text, as SQLite stores a date
+    quarter_index: np.ndarray  # into quarters
+    quarters: np.ndarray  # names, as Python strings
+    half_year: str
+
+    @classmethod
+    def of(cls, period: Period, today: date) -> "_Days":
+        last = min(period.end, today)
+        days = [period.start + timedelta(days=offset) for offset in range((last - period.start).days + 1)]
+        quarters = list(dict.fromkeys(str(quarter_of(day)) for day in days))
+        return cls(np.array(days, dtype=object), np.array([day.isoformat() for day in days], dtype=object),
+                   np.array([quarters.index(str(quarter_of(day))) for day in days]),
+                   np.array(quarters, dtype=object), str(period))
+
+
+def _store_batch(version: QuestionnaireVersion, round_id: int, channel: str, days: _Days,
+                 day_index: np.ndarray, answers: _Answers, picks: np.ndarray) -> None:
+    """Insert one batch of responses with their answers and tallies, in one transaction."""
+    quarter_index = days.quarter_index[day_index]
+    try:
+        ids = _insert_responses_of(version, round_id, channel, days, day_index)
+        given = picks >= 0
+        per_response = given.sum(axis=1)
+        rows = picks[given]  # response by response, each response's items in key order
+        _insert_answers(np.repeat(ids, per_response), answers.bound[rows])
+        _add_tallies(version.questionnaire, answers, days.quarters, quarter_index, per_response, rows)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+RESPONSE_COLUMNS = ("questionnaire_version_id", "questionnaire", "round_id", "submitted_on", "half_year", "quarter",
+                    "channel")
+
+
+def _insert_responses_of(version: QuestionnaireVersion, round_id: int, channel: str, days: _Days,
+                         day_index: np.ndarray) -> np.ndarray:
+    """Insert the batch's response rows; returns their ids in order."""
+    connection = db.session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    table = np.empty((len(day_index), len(RESPONSE_COLUMNS)), dtype=object)
+    table[:] = (version.id, version.questionnaire, round_id, None, days.half_year, None, channel)
+    table[:, 3] = (days.iso if sqlite else days.days)[day_index]
+    table[:, 5] = days.quarters[days.quarter_index[day_index]]
+    if sqlite:
+        # As in responses._insert_responses: SQLite has one writer, and gives each new row the largest
+        # rowid plus one, so the ids of these rows are consecutive and end at last_insert_rowid().
+        _insert_rows(Response.__tablename__, RESPONSE_COLUMNS, table)
+        last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+        return np.arange(last - len(table) + 1, last + 1)
+    # PostgreSQL: the ids are taken from the table's sequence first (no other transaction gets them),
+    # so the rows go in as plain tuples too, with their ids.
+    ids = np.sort(np.array(connection.exec_driver_sql(
+        f"SELECT nextval(pg_get_serial_sequence('{Response.__tablename__}', 'id')) FROM generate_series(1, %s)",
+        (len(table),)).scalars().all(), dtype=np.int64))
+    _insert_rows(Response.__tablename__, ("id", *RESPONSE_COLUMNS), np.column_stack([ids.astype(object), table]))
+    return ids
+
+
+# sqlite3 passes None through its adapter lookup, which costs more per parameter than the insert itself;
+# 0 and "" bind at once, and NULLIF makes them NULL again (0 is no grade, "" no code or text).
+ANSWER_ROW = "({0}, {0}, NULLIF({0}, 0), NULLIF({0}, ''), NULLIF({0}, ''))"
+
+
+def _insert_answers(response_ids: np.ndarray, bound: np.ndarray) -> None:
+    """Answer rows: the response ids beside the (item, value, code, text) of `_Answers.bound`."""
+    table = np.empty((len(bound), 5), dtype=object)
+    table[:, 0] = response_ids  # as Python ints, which every driver binds
+    table[:, 1:] = bound
+    _insert_rows(Answer.__tablename__, ("response_id", "item", "value", "code", "text"), table, ANSWER_ROW)
+
+
+def _insert_rows(table_name: str, columns: tuple[str, ...], table: np.ndarray, row_sql: str | None = None) -> None:
+    """Insert the rows of an object array through the driver's executemany, ROWS_PER_STATEMENT rows to a
+    statement. `row_sql` is one row's VALUES tuple with {0} for each parameter."""
+    connection = db.session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    row = (row_sql or "(" + ", ".join(["{0}"] * len(columns)) + ")").format(mark)
+    sql = f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES "
+    whole = len(table) - len(table) % ROWS_PER_STATEMENT
+    if whole:
+        statements = table[:whole].reshape(-1, len(columns) * ROWS_PER_STATEMENT)
+        connection.exec_driver_sql(sql + ", ".join([row] * ROWS_PER_STATEMENT), list(map(tuple, statements.tolist())))
+    if whole < len(table):
+        connection.exec_driver_sql(sql + row, list(map(tuple, table[whole:].tolist())))
+
+
+def _add_tallies(questionnaire: str, answers: _Answers, quarters: np.ndarray, quarter_index: np.ndarray,
+                 per_response: np.ndarray, rows: np.ndarray) -> None:
+    """Count the batch's answers per (quarter, row of the answer table), and its responses per quarter."""
+    size = len(answers.bound)
+    counts = np.bincount(np.repeat(quarter_index, per_response) * size + rows, minlength=len(quarters) * size)
+    answer_counts = Counter()
+    for at in np.flatnonzero(counts).tolist():
+        quarter, row = divmod(at, size)
+        if answers.tally_keys[row] is not None:
+            answer_counts[(answers.item_keys[row], quarters[quarter], answers.tally_keys[row])] = int(counts[at])
+    responses = np.bincount(quarter_index, minlength=len(quarters))
+    tallies._upsert(AnswerTally, ("item", "quarter", "answer"), answer_counts)
+    tallies._upsert(ResponseTally, ("questionnaire", "quarter"),
+                    Counter({(questionnaire, quarter): int(n)
+                             for quarter, n in zip(quarters.tolist(), responses.tolist(), strict=True) if n}))
 
 
 def fill(total: int, *, seed_value: int = 2026, today: date | None = None,
@@ -136,15 +273,17 @@ def fill(total: int, *, seed_value: int = 2026, today: date | None = None,
     questionnaires = load_questionnaires()
     for key, counts in demo.counts.items():
         version = current_version(key)
+        answers = _Answers(questionnaires[key])
         for index, (period, count) in enumerate(zip(demo.periods, counts, strict=True)):
             round_ = create_round(key, str(period), opens_on=period.start, closes_on=period.end,
                                   population=max(POPULATIONS[key], count) if key != "client" else
                                   max(POPULATIONS[key], round(count * 1.6)))
+            days = _Days.of(period, today)
             for start in range(0, count, BATCH):
                 size = min(BATCH, count - start)
-                days = _days(rng, period, today, size)
-                batch = _responses(rng, questionnaires[key], GRADE_LEVEL[key][index], days, round_.id)
-                store_many(version, batch, channel="code" if key != "client" else "open")
+                day_index = rng.integers(0, len(days.days), size=size)
+                picks = answers.draw(rng, GRADE_LEVEL[key][index], size)
+                _store_batch(version, round_.id, "code" if key != "client" else "open", days, day_index,
+                             answers, picks)
                 progress(size)
     return demo
-
