@@ -64,6 +64,21 @@ def _outage_page():
     return response
 
 
+# What an API client is told, in English as the rest of the API; other statuses say what the server says.
+API_MESSAGES = {429: "too many requests from this address; wait a minute and try again"}
+
+
+def _api_error(error: HTTPException):
+    """An HTTP error on /api/ as JSON, as every API answer is, with the error's own headers (Allow,
+    Retry-After) kept."""
+    response = jsonify(error=API_MESSAGES.get(error.code, error.description))
+    response.status_code = error.code
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -71,6 +86,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return _api_error(error)
         title, message = MESSAGES.get(error.code, OTHER_MESSAGE)
         if is_staff_request() and error.description != type(error).description:
             message = error.description  # a reason a management view gave (abort(409, "…")), for staff only

@@ -179,6 +179,33 @@ def test_api_needs_a_valid_token_and_a_period(app, client):
     assert [entry["kpi"] for entry in only.get_json()] == ["gemeente_cooperation"]
 
 
+def test_api_errors_are_json_too(database_url):
+    """An error the API itself did not write (a wrong path, a wrong method, the rate limit) is JSON as well,
+    never the respondents' HTML error page."""
+    from .conftest import make_app
+
+    app = make_app(database_url, RATELIMIT_ENABLED=True, API_LIMIT="2 per minute")
+    with app.app_context():
+        db.create_all()
+        token = create_token("rapportage")
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    missing = client.get("/api/v1/results", headers=auth)
+    assert (missing.status_code, missing.mimetype) == (404, "application/json")
+    assert "not found" in missing.get_json()["error"].lower()
+    posted = client.post("/api/v1/kpis?period=2026-H1", headers=auth)
+    assert (posted.status_code, posted.mimetype) == (405, "application/json")
+    assert "GET" in posted.headers["Allow"]
+    statuses = [client.get("/api/v1/kpis?period=2026-H1", headers=auth).status_code for _ in range(3)]
+    limited = client.get("/api/v1/kpis?period=2026-H1", headers=auth)
+    assert statuses == [200, 200, 429]
+    assert (limited.status_code, limited.mimetype) == (429, "application/json")
+    assert limited.get_json() == {"error": "too many requests from this address; wait a minute and try again"}
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_breakdown_hides_a_small_group_and_its_complement(app):
     with app.app_context():
         for organisation, grades_given in (("onderwijs", [8, 8, 9]), ("ggd", [7] * 6 + [6]),
