@@ -12,6 +12,8 @@ Choices made here:
 - Grades use a zoomed axis that always holds the norm and every interval (the label names the 1-10 scale);
   shares always use the full 0-100 % axis.
 - The same data gives the same bytes: fixed SVG ids and no creation dates in SVG and PDF.
+- matplotlib and Pillow are imported by the functions that draw, not with the module: they would add some
+  60 MB to every process that imports the app, while only a chart or PDF request draws.
 """
 
 from __future__ import annotations
@@ -24,16 +26,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator
-from PIL import Image
-
 from .scoring import ABOVE, BELOW, UNDECIDED
 
 if TYPE_CHECKING:  # charts draw results; they never query (DESIGN: charts → scoring results)
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     from .services.reports import KpiReport
 
 FORMATS = ("png", "svg", "pdf")
@@ -89,6 +87,8 @@ def kpi_chart(history: list[KpiReport], fmt: str) -> bytes:
         raise ChartError(f"unknown chart format '{fmt}'; choose one of {', '.join(FORMATS)}")
     if not history:
         raise ChartError("a chart needs at least one period")
+    import matplotlib
+
     with _LOCK, matplotlib.rc_context(_STYLE):
         figure = _draw(history)
         buffer = io.BytesIO()
@@ -102,6 +102,9 @@ def kpi_chart(history: list[KpiReport], fmt: str) -> bytes:
 def _save_png(figure: Figure, buffer: io.BytesIO) -> None:
     """Agg, then Pillow at a low compression level: about 10 ms less than savefig's PNG for ~10 % more bytes
     (the chart is mostly white, so it compresses well at any level)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
     image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
@@ -190,6 +193,9 @@ def _y_range(history: list[KpiReport]) -> tuple[float, float]:
 # --- drawing ------------------------------------------------------------------------------------------------
 
 def _draw(history: list[KpiReport]) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator
+
     first = history[0]
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=PNG_DPI, facecolor="white")
     # Fixed margins instead of a layout engine: the same size every time, and one draw pass instead of several.
@@ -234,6 +240,8 @@ def _draw(history: list[KpiReport]) -> Figure:
 
 
 def _style_axes(ax, report: KpiReport) -> None:
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
     if _is_share(report):
         answers = " of ".join(f"‘{code}’" for code in report.kpi.share_codes)
         ax.set_ylabel(f"aandeel {answers} (%)\nmet 95 %-interval")
@@ -256,6 +264,8 @@ def _marker_style(style: VerdictStyle) -> dict:
 
 
 def _legend_marker(style: VerdictStyle) -> Line2D:
+    from matplotlib.lines import Line2D
+
     return Line2D([], [], **_marker_style(style))
 
 

@@ -22,7 +22,6 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import matplotlib
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -45,7 +44,7 @@ from . import charts
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
-from .services.reports import KpiReport, kpi_history, kpi_results
+from .services.reports import GROUPS, KpiReport, kpi_history, kpi_results
 
 ORGANISATION = "Stichting Sociaal Team Houten"
 BRAND, MUTED, RULE = colors.HexColor("#00576B"), colors.HexColor("#4B4B4B"), colors.HexColor("#9A9A9A")
@@ -69,7 +68,6 @@ NO_RESPONSE = ("–", "Geen respons")
 TRENDS = {"stijging": "gestegen", "daling": "gedaald", "niet_te_onderscheiden": "geen duidelijke verandering",
           "gelijk": "gelijk gebleven"}
 NBSP = "\u00a0"  # keeps a number and its % (or a norm's operator) on one line
-GROUPS = {"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"}
 
 
 # --- fonts and styles ------------------------------------------------------------------------------------
@@ -83,6 +81,8 @@ def _register_fonts() -> None:
     with _FONT_LOCK:
         if "DejaVuSans" in pdfmetrics.getRegisteredFontNames():
             return
+        import matplotlib  # only for its fonts' folder; matplotlib itself loads when a chart is drawn
+
         folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
         for name, file in _FONTS.items():
             pdfmetrics.registerFont(TTFont(name, str(folder / file)))

@@ -17,7 +17,9 @@ Choices made here:
   a process rather than a fixed population (statistics.md §1.6).
 - Below the minimum n a result carries no figure at all, not even ``meets_norm``.
 
-Only the standard library and scipy (with numpy) are imported; a test holds that.
+Only the standard library and scipy (with numpy) are imported; a test holds that. scipy is imported where a
+quantile is first needed, not with the module: it is most of a web worker's memory, and most processes (an
+export, a respondent's POST) never compute a figure.
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from types import MappingProxyType
-
-from scipy import stats
 
 ABOVE, BELOW = "boven_norm", "onder_norm"
 UNDECIDED, TOO_FEW = "niet_te_onderscheiden", "te_weinig_respons"
@@ -250,7 +250,16 @@ def _check(min_n: int, confidence: float = 0.95, population: int | None = None) 
 @functools.lru_cache(maxsize=1024)
 def _t_quantile(confidence: float, df: float) -> float:
     # Cached: t.ppf is most of the cost of a result, and a report repeats the same few df values.
+    from scipy import stats
+
     return float(stats.t.ppf(0.5 + confidence / 2, df))
+
+
+@functools.lru_cache(maxsize=16)
+def _z_quantile(confidence: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
 def _interval_verdict(low: float, high: float, norm: Norm) -> str:
@@ -348,7 +357,7 @@ def wilson_interval(hits: int, n: int, confidence: float = 0.95) -> tuple[float,
     """Two-sided Wilson score interval, as scipy's ``binomtest(k, n).proportion_ci(method='wilson')``."""
     if n < 1:
         raise ValueError("a Wilson interval needs at least one answer")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = _z_quantile(confidence)
     p = hits / n
     denominator = 2 * (n + z * z)
     centre = (2 * n * p + z * z) / denominator

@@ -317,26 +317,134 @@ def test_raw_export_of_twenty_thousand_responses_streams_in_chunks(app):
         store_many(current_version("partner"), [
             NewResponse(start + timedelta(days=i % 180), [AnswerValue("P1", value=i % 10 + 1)]) for i in range(20_000)
         ], channel="paper")
-        answer_queries = []
+        export_queries = []
 
-        def count_answer_queries(conn, cursor, statement, parameters, context, executemany):
-            if "FROM answer" in statement:
-                answer_queries.append(statement)
+        def count_export_queries(conn, cursor, statement, parameters, context, executemany):
+            if "answer" in statement:  # the count per period reads only the responses
+                export_queries.append(statement)
 
-        event.listen(db.engine, "before_cursor_execute", count_answer_queries)
+        event.listen(db.engine, "before_cursor_execute", count_export_queries)
         try:
             chunks = raw_responses_csv("partner", period="2025-H2")
             header = next(chunks)
             first = next(chunks)
-            # The first 5,000 rows are out before the answers of the rest have been asked for.
-            assert len(answer_queries) == 1
+            # The first 5,000 rows are out as one piece of text while the query still has the rest to give.
+            assert len(export_queries) == 1
             assert first.count("\r\n") == 5_000
             rest = list(chunks)
         finally:
-            event.remove(db.engine, "before_cursor_execute", count_answer_queries)
-        assert len(rest) == 3 and len(answer_queries) == 4
+            event.remove(db.engine, "before_cursor_execute", count_export_queries)
+        # One query, pivoted by the database, fetched 5,000 rows at a time: 4 chunks, never 20,000 rows at once.
+        assert [chunk.count("\r\n") for chunk in rest] == [5_000] * 3 and len(export_queries) == 1
         rows = list(csv.reader(io.StringIO((header + first + "".join(rest))[1:], newline="")))[1:]
         assert len(rows) == 20_000
         ids = [int(row[0]) for row in rows]
         assert ids == sorted(ids)
         assert [row[6] for row in rows[:12]] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "1", "2"]
+
+
+def test_interleaved_questionnaires_each_export_only_their_own_rows_in_id_order(app):
+    """Partner and medewerker forms take turns (ids 1-10, 2025-H2); older partner forms from 2025-H1 are
+    typed in afterwards (ids 11-15). Each file holds its own questionnaire's rows and answers, by id: the
+    newer half-year first, since it was stored first."""
+    with app.app_context():
+        partner, staff = current_version("partner"), current_version("medewerker")
+        for day in range(1, 6):
+            store_response(partner, NewResponse(date(2025, 9, day), [AnswerValue("P1", value=day + 4)]),
+                           channel="paper")
+            store_response(staff, NewResponse(date(2025, 9, day), [AnswerValue("M1", value=day)]), channel="open")
+        store_many(partner, [NewResponse(date(2025, 3, day), [AnswerValue("P2", value=day)]) for day in range(1, 6)],
+                   channel="paper")
+
+        # P1 of ids 1, 3, 5, 7, 9 is 5-9; P2 of ids 11-15 is 1-5. Eight empty items follow P1, seven P2.
+        assert "".join(raw_responses_csv("partner")) == (
+            "\ufeffresponse_id,questionnaire_version,period,quarter,submitted_on,channel,"
+            "P1,P2,P3,P4,P5,P6,P7,P8,organisation_type\r\n"
+            "1,1,2025-H2,2025-Q3,2025-09-01,paper,5,,,,,,,,\r\n"
+            "3,1,2025-H2,2025-Q3,2025-09-02,paper,6,,,,,,,,\r\n"
+            "5,1,2025-H2,2025-Q3,2025-09-03,paper,7,,,,,,,,\r\n"
+            "7,1,2025-H2,2025-Q3,2025-09-04,paper,8,,,,,,,,\r\n"
+            "9,1,2025-H2,2025-Q3,2025-09-05,paper,9,,,,,,,,\r\n"
+            "11,1,2025-H1,2025-Q1,2025-03-01,paper,,1,,,,,,,\r\n"
+            "12,1,2025-H1,2025-Q1,2025-03-02,paper,,2,,,,,,,\r\n"
+            "13,1,2025-H1,2025-Q1,2025-03-03,paper,,3,,,,,,,\r\n"
+            "14,1,2025-H1,2025-Q1,2025-03-04,paper,,4,,,,,,,\r\n"
+            "15,1,2025-H1,2025-Q1,2025-03-05,paper,,5,,,,,,,\r\n"
+        )
+        # M1 of ids 2, 4, 6, 8, 10 is 1-5, then M2-M9 empty.
+        assert "".join(raw_responses_csv("medewerker", period="2025-H2", dialect="dutch")) == (
+            "\ufeffresponse_id;questionnaire_version;period;quarter;submitted_on;channel;"
+            "M1;M2;M3;M4;M5;M6;M7;M8;M9\r\n"
+            "2;1;2025-H2;2025-Q3;2025-09-01;open;1;;;;;;;;\r\n"
+            "4;1;2025-H2;2025-Q3;2025-09-02;open;2;;;;;;;;\r\n"
+            "6;1;2025-H2;2025-Q3;2025-09-03;open;3;;;;;;;;\r\n"
+            "8;1;2025-H2;2025-Q3;2025-09-04;open;4;;;;;;;;\r\n"
+            "10;1;2025-H2;2025-Q3;2025-09-05;open;5;;;;;;;;\r\n"
+        )
+        assert [row["response_id"] for row in read_csv(raw_responses_csv("partner", period="2025-H2"), ",")] == [
+            "1", "3", "5", "7", "9"]
+
+
+def test_raw_export_cells_exactly_as_a_spreadsheet_should_read_them(app):
+    """Six partner forms in 2025-H1, Dutch dialect. Text and codes that start like a formula get an
+    apostrophe; a leading space is harmless. A ';', '"' or line break makes the csv module quote the cell.
+    A form without answers still has its row; an item the questionnaire does not ask (P99) has no column."""
+    forms = [
+        (date(2025, 1, 6), [AnswerValue("P1", value=8), AnswerValue("P8", text="=1+2"),
+                            AnswerValue("organisation_type", code="onderwijs")]),
+        (date(2025, 2, 3), [AnswerValue("P1", code="weet_niet"), AnswerValue("P2", value=4),
+                            AnswerValue("P8", text='Goed; snel "echt"\nbereikbaar')]),
+        (date(2025, 4, 7), []),
+        (date(2025, 5, 12), [AnswerValue("P8", text="\tx"), AnswerValue("P99", value=3),
+                             AnswerValue("organisation_type", code="-x")]),
+        (date(2025, 6, 2), [AnswerValue("P1", value=10), AnswerValue("P2", value=1),
+                            AnswerValue("P8", text="\r\n+31 6")]),
+        (date(2025, 6, 30), [AnswerValue("P7", value=5), AnswerValue("P8", text=" =1")]),
+    ]
+    with app.app_context():
+        store_many(current_version("partner"), [NewResponse(day, answers) for day, answers in forms],
+                   channel="paper")
+        text = "".join(raw_responses_csv("partner", period="2025-H1", dialect="dutch"))
+    assert text == (
+        "\ufeffresponse_id;questionnaire_version;period;quarter;submitted_on;channel;"
+        "P1;P2;P3;P4;P5;P6;P7;P8;organisation_type\r\n"
+        "1;1;2025-H1;2025-Q1;2025-01-06;paper;8;;;;;;;'=1+2;onderwijs\r\n"
+        '2;1;2025-H1;2025-Q1;2025-02-03;paper;weet_niet;4;;;;;;"Goed; snel ""echt""\nbereikbaar";\r\n'
+        "3;1;2025-H1;2025-Q2;2025-04-07;paper;;;;;;;;;\r\n"
+        "4;1;2025-H1;2025-Q2;2025-05-12;paper;;;;;;;;'\tx;'-x\r\n"
+        "5;1;2025-H1;2025-Q2;2025-06-02;paper;10;1;;;;;;\"'\r\n+31 6\";\r\n"
+        "6;1;2025-H1;2025-Q2;2025-06-30;paper;;;;;;;5; =1;\r\n"
+    )
+
+
+def test_sqlite_export_walks_ids_and_answer_keys_without_sorting(app):
+    """The plan behind the one-million-response budget (DESIGN.md §9): responses in id order from the table
+    (several periods) or the period index (one), each answer found by its primary key, no sort of the rows."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("an SQLite query plan")
+        store_many(current_version("partner"), [partner_response(*row) for row in PARTNER_2025_H1], channel="paper")
+        store_many(current_version("partner"), [partner_response(date(2025, 8, day), 7, 4, None, None)
+                                                for day in range(1, 6)], channel="paper")
+        statements = []
+
+        def keep(conn, cursor, statement, parameters, context, executemany):
+            if "answer" in statement:
+                statements.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            assert len(read_csv(raw_responses_csv("partner"), ",")) == 11
+            assert len(read_csv(raw_responses_csv("partner", period="2025-H2"), ",")) == 5
+        finally:
+            event.remove(db.engine, "before_cursor_execute", keep)
+        connection = db.session.connection()
+        plans = [[row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, tuple(parameters))]
+                 for statement, parameters in statements]
+    several, one = plans
+    assert several[0] == "SCAN response"
+    assert one[0].startswith("SEARCH response USING INDEX ix_response_questionnaire_half_year")
+    for plan in plans:
+        lookups = [step for step in plan if step.startswith("SEARCH answer")]
+        assert lookups == ["SEARCH answer USING PRIMARY KEY (response_id=? AND item=?)"] * len(PARTNER_ITEMS)
+        assert not [step for step in plan if "TEMP B-TREE" in step]

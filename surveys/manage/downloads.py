@@ -15,9 +15,8 @@ from .. import exports
 from ..auth import role_required
 from ..periods import Period
 from ..questionnaires import QUESTIONNAIRE_KEYS, Questionnaire, load_kpis, load_questionnaire
-from ..report_pdf import GROUPS, halfyear_report_pdf
 from ..services import audit
-from ..services.reports import item_summaries, kpi_results, periods_for
+from ..services.reports import GROUPS, item_summaries, kpi_results, periods_for
 from . import bp
 from .dashboard import period_choices, selected_period
 from .kpi import CHART_TYPES
@@ -155,6 +154,8 @@ def raw_responses_csv(questionnaire: str, dialect: str):
 @role_required("manager")
 def halfyear_report():
     """The half-year report for the gemeente: cover, KPI table, response, reading note, charts."""
+    from ..report_pdf import halfyear_report_pdf  # reportlab loads with the first report, not with the app
+
     period = _period()
     return _attachment(halfyear_report_pdf(period), "application/pdf", f"waardering-{period}.pdf",
                        f"halfjaarrapport {period}")

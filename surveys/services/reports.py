@@ -12,6 +12,8 @@ from ..questionnaires import Kpi, Questionnaire, load_kpis, load_questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
 
 REFERENCE_HALF_YEARS = 4  # the reference SD pools the item's last four half-years
+# Who answers each questionnaire, as the reports and the downloads page name them.
+GROUPS = {"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"}
 
 
 class ReportError(ValueError):
