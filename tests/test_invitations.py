@@ -284,6 +284,45 @@ def test_the_cliënt_letter_uses_the_client_round_already_open(app, manager):
     assert len(stored_codes(app, round_id)) == 1
 
 
+def test_two_cliënt_letters_at_the_same_moment_share_one_new_round(app, monkeypatch):
+    """Two professionals ask for a cliënt letter at once while no cliënt round is open. Each request first
+    sees no round; slowed down here so both certainly do before either creates one. Still one round."""
+    import threading
+    import time
+
+    from surveys.services import invitations
+
+    looked_up = invitations.open_round_for
+
+    def slow_lookup(questionnaire, today):
+        found = looked_up(questionnaire, today)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(invitations, "open_round_for", slow_lookup)
+    start, rounds, failures = threading.Barrier(2), [], []
+
+    def ask():
+        try:
+            with app.app_context():
+                start.wait()
+                rounds.append(invitations.client_letter(date.today(), "https://example.org")[0])
+                db.session.remove()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    with app.app_context():
+        (only,) = db.session.scalars(select(Round.id)).all()
+        assert db.session.scalar(select(func.count()).select_from(InvitationCode)) == 2
+    assert rounds == [only, only]
+
+
 # --- e-mail ----------------------------------------------------------------------------------------------
 
 @dataclass

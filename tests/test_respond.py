@@ -122,6 +122,25 @@ def test_a_respondent_who_skips_a_question_corrects_it_and_sees_thanks(app, clie
         assert db.session.scalar(select(Answer.value).where(Answer.item == "C1")) == 8
 
 
+def test_responses_stored_together_each_count_towards_the_round_open_on_their_own_day(app):
+    """OpenRound.ON_ITS_DAY in a batch: the round is looked up per response, by its day."""
+    from datetime import timedelta
+
+    from surveys.answers import AnswerValue
+    from surveys.services.questionnaires import current_version
+    from surveys.services.responses import NewResponse, OpenRound, store_many
+
+    today = date.today()
+    with app.app_context():
+        current = open_round("client", days_back=3, days_ahead=3).id
+        open_round("partner", days_back=20, days_ahead=20)  # another questionnaire's round never counts
+        days = [today, today - timedelta(days=10), today - timedelta(days=3)]
+        store_many(current_version("client"), [NewResponse(day, [AnswerValue("C1", value=8)], OpenRound.ON_ITS_DAY)
+                                               for day in days], channel="paper")
+        stored = db.session.execute(select(Response.submitted_on, Response.round_id).order_by(Response.id)).all()
+    assert [tuple(row) for row in stored] == [(days[0], current), (days[1], None), (days[2], current)]
+
+
 def test_a_stored_response_holds_no_code_and_no_time_of_day(app, client):
     """DESIGN.md section 6: version, period, day, channel and answers; nothing that leads back to a code."""
     with app.app_context():

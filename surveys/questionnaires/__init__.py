@@ -8,7 +8,7 @@ import json
 import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -114,9 +114,10 @@ class Questionnaire:
     items: tuple[Item, ...]
     definition: dict  # the checked file contents, as stored with each version
 
-    @property
+    @cached_property
     def checksum(self) -> str:
-        """Identifies the wording: equal definitions give equal checksums."""
+        """Identifies the wording: equal definitions give equal checksums. Worked out once (a form post
+        asks for it); the definition is never changed after parsing."""
         canonical = json.dumps(self.definition, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -1,7 +1,6 @@
 """The respondent pages: a questionnaire behind a one-time code (/r/<code>) or an open link
 (/q/<questionnaire>), the thank-you page and the accessibility statement."""
 
-from collections.abc import Callable
 from datetime import date
 from urllib.parse import unquote_to_bytes
 
@@ -13,8 +12,8 @@ from ..extensions import csrf, limiter
 from ..i18n import current_language
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..services import questionnaires as questionnaire_service
-from ..services.responses import CodeAlreadyUsed, NewResponse, store_response
-from ..services.rounds import CodeStatus, look_up_code, open_round_id
+from ..services.responses import CodeAlreadyUsed, NewResponse, OpenRound, store_response
+from ..services.rounds import CodeStatus, look_up_code
 
 bp = Blueprint("respond", __name__)
 
@@ -74,8 +73,7 @@ def by_code(code: str):
     if lookup.status is not CodeStatus.VALID:
         return _code_problem(lookup.status)
     version = questionnaire_service.served_version(lookup.round.questionnaire)
-    round_id = lookup.round.id
-    return _answer(version, round_of=lambda day: round_id, channel="code", code_id=lookup.code_id)
+    return _answer(version, round_id=lookup.round.id, channel="code", code_id=lookup.code_id)
 
 
 @bp.route("/q/<questionnaire>", methods=["GET", "POST"])
@@ -85,12 +83,11 @@ def open_link(questionnaire: str):
     if questionnaire not in QUESTIONNAIRE_KEYS or not load_questionnaire(questionnaire).open_link:
         abort(404)
     version = questionnaire_service.served_version(questionnaire)
-    return _answer(version, round_of=lambda day: open_round_id(questionnaire, day), channel="open")
+    return _answer(version, round_id=OpenRound.ON_ITS_DAY, channel="open")
 
 
-def _answer(version, *, round_of: Callable[[date], int | None], channel: str, code_id: int | None = None):
-    """The form, and storing its answers. `round_of(day)` gives the round a response on that day counts
-    towards, asked only when there are answers to store."""
+def _answer(version, *, round_id: int | OpenRound, channel: str, code_id: int | None = None):
+    """The form, and storing its answers in round `round_id`."""
     if version is None:
         abort(503, description="not_seeded")
     questionnaire = questionnaire_service.definition_of(version)
@@ -98,9 +95,8 @@ def _answer(version, *, round_of: Callable[[date], int | None], channel: str, co
     form = AnswerSheet(questionnaire, request.form if request.method == "POST" else None)
     if request.method == "POST":
         if form.validate():
-            day = today()
             try:
-                store_response(version, NewResponse(day, form.answer_values(), round_of(day)),
+                store_response(version, NewResponse(today(), form.answer_values(), round_id),
                                channel=channel, code_id=code_id)
             except CodeAlreadyUsed:
                 return _code_problem(CodeStatus.USED)

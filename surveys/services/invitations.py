@@ -26,7 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import case, func, insert, select, update
 
 from ..extensions import db
-from ..models import InvitationCode, Response, Round
+from ..models import InvitationCode, QuestionnaireVersion, Response, Round
 from ..periods import half_year_of
 from .rounds import RoundError, create_round, hash_code, issue_codes, new_code, open_round_for
 
@@ -159,12 +159,25 @@ def client_letter(today: date, base_url: str) -> tuple[int, bytes]:
     """One cliënt code and its letter, for the professional at afsluiting: in the cliënt round open
     today, or in a new one for the rest of this half-year (population unknown) when none is open.
     Returns the round's id and the PDF."""
+    round_ = open_round_for("client", today) or _open_client_round(today)
+    round_id = round_.id
+    return round_id, letters_pdf(round_, 1, base_url, today)
+
+
+def _open_client_round(today: date) -> Round:
+    """A cliënt round for the rest of this half-year, unless another request made one a moment ago: two
+    professionals asking at once must share one round. The check and the insert run in one transaction
+    that first takes the write lock on the cliënt questionnaire's rows (a no-op update; a row lock on
+    PostgreSQL, the database's write lock on SQLite), so the second request waits, then finds the round."""
+    db.session.commit()  # start the locking transaction afresh, so its reads see every committed round
+    db.session.execute(update(QuestionnaireVersion).where(QuestionnaireVersion.questionnaire == "client")
+                       .values(version=QuestionnaireVersion.version))
     round_ = open_round_for("client", today)
     if round_ is None:
         period = half_year_of(today)
         round_ = create_round("client", str(period), opens_on=today, closes_on=period.end, population=None)
-    round_id = round_.id
-    return round_id, letters_pdf(round_, 1, base_url, today)
+    db.session.commit()
+    return round_
 
 
 PAGE_WIDTH, PAGE_HEIGHT = A4

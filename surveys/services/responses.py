@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 
 from sqlalchemy import insert, update
 from werkzeug.datastructures import MultiDict
@@ -20,11 +21,19 @@ from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
 from . import tallies
 from .questionnaires import current_version, definition_of
+from .rounds import open_round_sql
 from .sql import driver_cursor, mark, one_round_trip
 
 
 class CodeAlreadyUsed(Exception):
     """Another submission with the same code was stored first."""
+
+
+class OpenRound(Enum):
+    """NewResponse.round_id for a response on the open link: it counts towards the questionnaire's round
+    open on its day, if any (rounds.open_round_for), which the INSERT itself looks up."""
+
+    ON_ITS_DAY = "on its day"
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,7 @@ class NewResponse:
 
     submitted_on: date
     answers: Sequence[AnswerValue]
-    round_id: int | None = None
+    round_id: int | OpenRound | None = None
 
 
 def store_response(version: QuestionnaireVersion, response: NewResponse, *, channel: str,
@@ -98,7 +107,7 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
 
 def _insert_responses(rows: list[dict], cursor=None) -> list[int]:
     """Insert response rows and return their ids in order (on `cursor`, a driver cursor of the
-    session's connection, when given).
+    session's connection, when given). A round_id of OpenRound.ON_ITS_DAY becomes that round's id.
 
     PostgreSQL returns them from INSERT … RETURNING (through the driver for the single row of a form
     post). SQLite has one writer at a time and gives each new row the largest rowid plus one, so inside
@@ -107,12 +116,21 @@ def _insert_responses(rows: list[dict], cursor=None) -> list[int]:
         with driver_cursor() as cursor:
             return _insert_responses(rows, cursor)
     sqlite = mark(cursor) == "?"
-    if not sqlite and len(rows) > 1:
-        return list(db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows))
+    if len(rows) > 1:
+        rows = [_with_open_round(row, cursor) for row in rows]
+        if not sqlite:
+            return list(db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True),
+                                           rows))
     columns = list(rows[0])
     values = [tuple(_driver_value(row[column], sqlite) for column in columns) for row in rows]
-    sql = (f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) "
-           f"VALUES ({', '.join([mark(cursor)] * len(columns))})")
+    marks = [mark(cursor)] * len(columns)
+    if len(rows) == 1 and rows[0]["round_id"] is OpenRound.ON_ITS_DAY:
+        # One statement instead of two: the open round's id is a subquery of the INSERT.
+        at = columns.index("round_id")
+        marks[at] = f"({open_round_sql(mark(cursor))})"
+        day = values[0][columns.index("submitted_on")]
+        values = [values[0][:at] + (rows[0]["questionnaire"], day, day) + values[0][at + 1:]]
+    sql = f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
     if not sqlite:
         cursor.execute(sql + " RETURNING id", values[0])
         return [cursor.fetchone()[0]]
@@ -123,6 +141,15 @@ def _insert_responses(rows: list[dict], cursor=None) -> list[int]:
     cursor.execute("SELECT last_insert_rowid()")
     last = cursor.fetchone()[0]
     return list(range(last - len(rows) + 1, last + 1))
+
+
+def _with_open_round(row: dict, cursor) -> dict:
+    if row["round_id"] is not OpenRound.ON_ITS_DAY:
+        return row
+    day = _driver_value(row["submitted_on"], mark(cursor) == "?")
+    cursor.execute(open_round_sql(mark(cursor)), (row["questionnaire"], day, day))
+    found = cursor.fetchone()
+    return {**row, "round_id": found[0] if found else None}
 
 
 def _driver_value(value, sqlite: bool):

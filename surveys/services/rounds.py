@@ -133,21 +133,11 @@ def open_round_for(questionnaire: str, today: date) -> Round | None:
     )
 
 
-def open_round_id(questionnaire: str, today: date) -> int | None:
-    """open_round_for()'s id alone, asked on every open-link form post: plain SQL through the driver,
-    where the ORM's statement handling cost more than the indexed lookup itself."""
-    connection = db.session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    day = today.isoformat() if mark == "?" else today  # SQLite holds dates as ISO text
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(
-            f"SELECT id FROM {Round.__tablename__} WHERE questionnaire = {mark} AND opens_on <= {mark} "
-            f"AND closes_on >= {mark} ORDER BY opens_on DESC, id DESC LIMIT 1", (questionnaire, day, day))
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    return row[0] if row else None
+def open_round_sql(mark: str) -> str:
+    """SQL for the id of the round open_round_for() gives, taking the questionnaire and the day twice as
+    parameters (`mark` is the driver's parameter mark): a form post looks it up inside its INSERT."""
+    return (f"SELECT id FROM {Round.__tablename__} WHERE questionnaire = {mark} AND opens_on <= {mark} "
+            f"AND closes_on >= {mark} ORDER BY opens_on DESC, id DESC LIMIT 1")
 
 
 def get_round(round_id: int) -> Round | None:
