@@ -22,7 +22,7 @@ from ..periods import half_year_of, quarter_of
 from . import tallies
 from .questionnaires import current_version, definition_of
 from .rounds import open_round_sql
-from .sql import driver_cursor, mark, one_round_trip
+from .sql import driver_cursor, insert_rows, mark, one_round_trip
 
 
 class CodeAlreadyUsed(Exception):
@@ -94,11 +94,10 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
             for answer in response.answers
         ]
         with one_round_trip(cursor):
-            if answer_rows:
-                # Plain tuples through the driver's executemany: a paper import or the demo stores millions
-                # of answers, and building an ORM parameter dict per answer cost most of the time.
-                cursor.executemany(f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text) "
-                                   f"VALUES ({', '.join([mark(cursor)] * 5)})", answer_rows)
+            # Plain tuples through the driver: a paper import stores many answers, and building an ORM
+            # parameter dict per answer cost most of the time.
+            insert_rows(cursor, f"INSERT INTO {Answer.__tablename__} (response_id, item, value, code, text)",
+                        answer_rows)
             tallies.add(((answer.item, row["quarter"], str(answer.value) if answer.value is not None else answer.code)
                          for row, response in zip(rows, responses, strict=True)
                          for answer in response.answers if answer.text is None),

@@ -1,23 +1,15 @@
 """Running tallies of answers and responses, updated in the transaction that stores them.
 
-One upsert statement per table and batch, sent as plain SQL through the driver (SQLite and PostgreSQL
-spell INSERT … ON CONFLICT DO UPDATE the same way): on a respondent's form post, building and compiling
-the statement through SQLAlchemy cost more than the database's work. Keys are sorted, so concurrent
+One upsert statement of many rows per table and batch, sent as plain SQL through the driver (SQLite and
+PostgreSQL spell INSERT … ON CONFLICT DO UPDATE the same way): on a respondent's form post, building and
+compiling the statement through SQLAlchemy cost more than the database's work. Keys are sorted, so concurrent
 transactions on PostgreSQL take the row locks in the same order and cannot deadlock."""
 
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache
 
 from ..models import AnswerTally, ResponseTally
-from .sql import driver_cursor, mark
-
-
-@cache
-def _upsert_sql(table: str, keys: tuple[str, ...], mark: str) -> str:
-    columns = ", ".join((*keys, "count"))
-    return (f"INSERT INTO {table} ({columns}) VALUES ({', '.join([mark] * (len(keys) + 1))}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET count = {table}.count + excluded.count")
+from .sql import driver_cursor, insert_rows
 
 
 def _upsert(model, keys: tuple[str, ...], counts: Counter, cursor=None) -> None:
@@ -26,8 +18,10 @@ def _upsert(model, keys: tuple[str, ...], counts: Counter, cursor=None) -> None:
     if cursor is None:
         with driver_cursor() as cursor:
             return _upsert(model, keys, counts, cursor)
-    rows = [(*key, count) for key, count in sorted(counts.items())]
-    cursor.executemany(_upsert_sql(model.__tablename__, keys, mark(cursor)), rows)
+    table = model.__tablename__
+    rows = [(*key, count) for key, count in sorted(counts.items())]  # each key once, as one statement needs
+    insert_rows(cursor, f"INSERT INTO {table} ({', '.join((*keys, 'count'))})", rows,
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET count = {table}.count + excluded.count")
     return None
 
 
