@@ -76,15 +76,15 @@ class Server:
 
 
 @contextmanager
-def gunicorn(app_spec: str, database_url: str, *, workers: int, timeout: float = 60):
+def gunicorn(app_spec: str, database_url: str, *, workers: int, timeout: float = 60, **env: str):
     """Serve `app_spec` with gunicorn (sync workers) on a free loopback port; yield a Server. gunicorn reads
     ./gunicorn.conf.py when there is one, the production settings, for the app and the baseline alike; the
-    options given here override it."""
+    options given here override it. `env` adds to app_env()."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
          "--graceful-timeout", "2", "--timeout", "600", app_spec],
-        cwd=ROOT, env=app_env(database_url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=app_env(database_url, **env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
