@@ -1,5 +1,8 @@
 """Error pages in plain Dutch (or English, see i18n.py). No stack trace or version ever reaches the respondent."""
 
+import sqlite3
+
+import psycopg
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -94,6 +97,8 @@ def register(app: Flask) -> None:
         return _page(error.code, title, message)
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(sqlite3.OperationalError)  # plain SQL through the driver (services/sql.py) raises these
+    @app.errorhandler(psycopg.OperationalError)
     def database_unavailable(error):
         # The database is down or unreachable: say so and keep nothing half-done.
         app.logger.error("database unavailable: %s", type(error).__name__)

@@ -194,3 +194,35 @@ def test_the_accessibility_statement_is_linked_from_every_respondent_page(app, c
     assert statement.status_code == 200
     text = statement.get_data(as_text=True)
     assert "<h1>Toegankelijkheid</h1>" in text and "WCAG 2.1 op niveau AA" in text
+
+
+def test_a_post_that_finds_the_database_locked_gets_the_503_page_and_stores_nothing(tmp_path):
+    """A real fault on the driver-level write path (services/sql.py): another process holds SQLite's
+    write lock longer than the app waits. The respondent gets the "not available" page, not a 500."""
+    import sqlite3
+
+    from surveys.services.questionnaires import seed
+
+    from .conftest import make_app
+
+    path = tmp_path / "locked.sqlite3"
+    app = make_app(f"sqlite:///{path}",
+                   SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": {"timeout": 0.2}})
+    with app.app_context():
+        db.create_all()
+        seed()
+    client = app.test_client()
+    page = client.get("/q/client")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the write lock, held
+    try:
+        reply = client.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": csrf_token(page.text)})
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "60"
+    assert "niet beschikbaar" in reply.text
+    with app.app_context():
+        assert counts() == (0, 0, 0)
+        db.session.remove()
+        db.engine.dispose()

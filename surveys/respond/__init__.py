@@ -14,6 +14,7 @@ from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..services import questionnaires as questionnaire_service
 from ..services.responses import CodeAlreadyUsed, NewResponse, OpenRound, store_response
 from ..services.rounds import CodeStatus, look_up_code
+from ..services.sql import ping
 
 bp = Blueprint("respond", __name__)
 
@@ -104,6 +105,9 @@ def _answer(version, *, round_id: int | OpenRound, channel: str, code_id: int | 
         status = 422
         blank = None
     else:
+        # Nothing on an empty form needs the database, but its answers will: during an outage a
+        # respondent gets the "not available" page now, not after filling in every question.
+        ping()
         status = 200
         blank = _blank_questions(version.checksum, questionnaire)
     return render_template("respond/form.html", questionnaire=questionnaire, form=form,

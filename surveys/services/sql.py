@@ -21,6 +21,12 @@ def driver_cursor() -> Iterator:
         cursor.close()
 
 
+def ping() -> None:
+    """Ask the database for nothing: raises (a 503 page, errors.py) when it does not answer."""
+    with driver_cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
 def mark(cursor) -> str:
     """The parameter mark of the cursor's driver: ? (SQLite) or %s (PostgreSQL)."""
     return "?" if isinstance(cursor, sqlite3.Cursor) else "%s"

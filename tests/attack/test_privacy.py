@@ -167,7 +167,7 @@ def test_the_database_keeps_no_address_browser_or_code_with_a_response(site, mod
            answer_columns=sorted(answer_columns), secrets_found=found)
     assert response_columns == {"id", "questionnaire_version_id", "questionnaire", "round_id", "submitted_on",
                                 "half_year", "quarter", "channel"}
-    assert answer_columns == {"response_id", "item", "half_year", "quarter", "value", "code", "text"}
+    assert answer_columns == {"response_id", "item", "value", "code", "text"}
     assert isinstance(day_type, Date) and all(type(day) is date for day in stored_days), "the day only, no time"
     assert answer_codes <= options, "an answer's code column holds answer codes only, never an invitation code"
     assert not found, found
