@@ -60,6 +60,20 @@ def database_url(request, tmp_path):
     return url
 
 
+def another_app(database_url: str, tmp_path, name: str):
+    """The app on a second, empty database with the schema, of the same kind as `database_url`: a new
+    SQLite file, or the PostgreSQL test database emptied (the first app must be done with it)."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+    else:
+        reset_postgres(database_url)
+        url = database_url
+    app = make_app(url)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
 def make_app(database_url: str, **overrides):
     config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
               "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True, **overrides}

@@ -16,7 +16,7 @@ from surveys.periods import half_year_of
 from surveys.questionnaires import load_kpis, load_questionnaire
 from surveys.services.rounds import hash_code, new_code
 
-from .conftest import make_app, reset_postgres
+from .conftest import another_app, make_app
 from .helpers import GOOD_ANSWERS, fill_in
 
 ORIGINAL_C1 = "Wat vindt u van de hulp van het Sociaal Team? Geef een rapportcijfer van 1 tot 10."
@@ -296,14 +296,7 @@ def test_demo_with_the_same_seed_gives_the_same_figures(app, runner, database_ur
         db.session.remove()
         db.engine.dispose()
 
-    if database_url.startswith("sqlite"):
-        second_url = f"sqlite:///{tmp_path / 'second.sqlite3'}"
-    else:
-        reset_postgres(database_url)
-        second_url = database_url
-    second = make_app(second_url)
-    with second.app_context():
-        db.create_all()
+    second = another_app(database_url, tmp_path, "second")
     assert second.test_cli_runner().invoke(args=["demo", "--responses", "500", "--seed", "1"]).exit_code == 0
     with second.app_context():
         assert (demo_figures(), c1_figures()) == first
@@ -318,14 +311,7 @@ def test_demo_with_another_seed_gives_other_figures(app, runner, database_url, t
         first = c1_figures()
         db.session.remove()
         db.engine.dispose()
-    if database_url.startswith("sqlite"):
-        second_url = f"sqlite:///{tmp_path / 'second.sqlite3'}"
-    else:
-        reset_postgres(database_url)
-        second_url = database_url
-    second = make_app(second_url)
-    with second.app_context():
-        db.create_all()
+    second = another_app(database_url, tmp_path, "second")
     assert second.test_cli_runner().invoke(args=["demo", "--responses", "500", "--seed", "2"]).exit_code == 0
     with second.app_context():
         assert c1_figures() != first

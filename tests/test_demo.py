@@ -14,7 +14,7 @@ from surveys.periods import Period, half_year_of
 from surveys.questionnaires import load_questionnaires
 from surveys.services import demo
 
-from .conftest import make_app, reset_postgres
+from .conftest import another_app
 
 
 def demo_periods() -> tuple[list[Period], list[Period]]:
@@ -78,14 +78,7 @@ def test_demo_with_the_same_seed_stores_the_same_rows(app, runner, database_url,
     assert len(first[0]) == 800 and len(first[1]) > 800 * 9
 
     def fill_again(seed: int):
-        if database_url.startswith("sqlite"):
-            url = f"sqlite:///{tmp_path / f'again-{seed}.sqlite3'}"
-        else:
-            reset_postgres(database_url)
-            url = database_url
-        again = make_app(url)
-        with again.app_context():
-            db.create_all()
+        again = another_app(database_url, tmp_path, f"again-{seed}")
         assert again.test_cli_runner().invoke(args=["demo", "--responses", "800", "--seed", str(seed)]).exit_code == 0
         with again.app_context():
             rows = stored_rows()
