@@ -182,7 +182,7 @@ def test_the_workbook_download_holds_the_expected_cells(stored, client):
 def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_decimal_commas(stored, client):
     log_in(client, "manager@example.nl")
     dutch = client.get(f"/beheer/downloads/kpi-resultaten-excel-nl.csv?periode={PERIOD}")
-    assert dutch.status_code == 200 and dutch.mimetype == "text/csv"
+    assert dutch.status_code == 200 and dutch.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert dutch.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}-excel-nl.csv"'
     assert dutch.data.startswith(BOM + b"kpi;label;period;")
     rows = by_kpi(read_csv(dutch.data, ";"))

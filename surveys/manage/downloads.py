@@ -21,7 +21,7 @@ from . import bp
 from .dashboard import period_choices, selected_period
 from .kpi import CHART_TYPES
 
-CSV_TYPE = "text/csv; charset=utf-8"
+CSV_TYPE = "text/csv"  # Flask adds "; charset=utf-8" to a text type
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # CSV dialect → (file name suffix, audit name): "dutch" is for Excel with Dutch settings (';' and 7,5).
 CSV_VARIANTS = {"international": ("", "csv"), "dutch": ("-excel-nl", "csv-nl")}
