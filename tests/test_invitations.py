@@ -19,7 +19,8 @@ from sqlalchemy import func, select, update
 from surveys.extensions import db
 from surveys.models import AuditEvent, InvitationCode, Round
 from surveys.periods import half_year_of
-from surveys.services.invitations import MailSettings, erase_closed_round_contacts, parse_address_list, send_reminders
+from surveys.services.invitations import erase_closed_round_contacts
+from surveys.services.mail import MailSettings, parse_address_list, send_reminders
 from surveys.services.rounds import create_round, hash_code
 from surveys.services.users import create_user
 
@@ -290,23 +291,23 @@ def test_two_cliënt_letters_at_the_same_moment_share_one_new_round(app, monkeyp
     import threading
     import time
 
-    from surveys.services import invitations
+    from surveys.services import letters
 
-    looked_up = invitations.open_round_for
+    looked_up = letters.open_round_for
 
     def slow_lookup(questionnaire, today):
         found = looked_up(questionnaire, today)
         time.sleep(0.3)
         return found
 
-    monkeypatch.setattr(invitations, "open_round_for", slow_lookup)
+    monkeypatch.setattr(letters, "open_round_for", slow_lookup)
     start, rounds, failures = threading.Barrier(2), [], []
 
     def ask():
         try:
             with app.app_context():
                 start.wait()
-                rounds.append(invitations.client_letter(date.today(), "https://example.org")[0])
+                rounds.append(letters.client_letter(date.today(), "https://example.org")[0])
                 db.session.remove()
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             failures.append(error)

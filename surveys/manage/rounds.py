@@ -14,7 +14,7 @@ from wtforms.validators import AnyOf, InputRequired, Optional
 
 from ..auth import role_required
 from ..periods import half_year_of
-from ..services import audit, invitations
+from ..services import audit, invitations, letters, mail
 from ..services.rounds import RoundError, create_round, get_round
 from . import bp
 
@@ -130,7 +130,7 @@ def client_letter():
     """One cliënt code and its letter as PDF, in the cliënt round open today (opened if there is none)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    round_id, pdf = invitations.client_letter(date.today(), _base_url())
+    round_id, pdf = letters.client_letter(date.today(), _base_url())
     audit.record("export", actor=current_user.email, detail=f"cliëntbrief: 1 code in ronde {round_id}")
     return _download(pdf, "application/pdf", f"clientbrief-ronde-{round_id}.pdf", inline=True)
 
@@ -149,9 +149,9 @@ def _round_page(round_id: int, status: int = 200, *, codes_form=None, addresses_
         "manage/rounds_detail.html", stats=stats, round=stats.round, labels=QUESTIONNAIRE_LABELS, kinds=DOWNLOAD_KINDS,
         codes_form=codes_form or CodesForm(formdata=None),
         addresses_form=addresses_form or AddressesForm(formdata=None), problems=problems or [], error=error,
-        reminder_targets=invitations.reminder_targets(round_id), closed=stats.round.closes_on < date.today(),
-        limits={"pdf": invitations.MAX_LETTERS, "csv": invitations.MAX_LINKS,
-                "addresses": invitations.MAX_ADDRESSES}), status
+        reminder_targets=mail.reminder_targets(round_id), closed=stats.round.closes_on < date.today(),
+        limits={"pdf": letters.MAX_LETTERS, "csv": letters.MAX_LINKS,
+                "addresses": mail.MAX_ADDRESSES}), status
 
 
 @bp.route("/rondes/<int:round_id>")
@@ -173,10 +173,10 @@ def round_codes(round_id: int):
     try:
         invitations.check_open(round_, today)
         if form.kind.data == "csv":
-            content = invitations.links_csv(round_, count, _base_url())
+            content = letters.links_csv(round_, count, _base_url())
             kind, mimetype, name = "links als CSV", "text/csv; charset=utf-8", "links.csv"
         else:
-            content = invitations.letters_pdf(round_, count, _base_url(), today)
+            content = letters.letters_pdf(round_, count, _base_url(), today)
             kind, mimetype, name = "brieven als PDF", "application/pdf", "brieven.pdf"
     except invitations.RoundClosedError as error:
         return _round_page(round_id, 409, error=str(error))
@@ -198,16 +198,16 @@ def round_invite(round_id: int):
     today = date.today()
     try:
         invitations.check_open(round_, today)
-        addresses = invitations.parse_address_list(form.addresses.data.read())
-        with invitations.Mailer(invitations.MailSettings.from_config(current_app.config)) as mailer:
-            report = invitations.send_invitations(round_, addresses, mailer, _base_url(), today)
+        addresses = mail.parse_address_list(form.addresses.data.read())
+        with mail.Mailer(mail.MailSettings.from_config(current_app.config)) as mailer:
+            report = mail.send_invitations(round_, addresses, mailer, _base_url(), today)
     except invitations.RoundClosedError as error:
         return _round_page(round_id, 409, error=str(error))
-    except invitations.AddressListRejected as rejected:
+    except mail.AddressListRejected as rejected:
         return _round_page(round_id, 400, problems=rejected.problems,
                            error="Er is niets verstuurd en niets opgeslagen. Verbeter het bestand en probeer het "
                                  "opnieuw.")
-    except invitations.MailError as error:
+    except mail.MailError as error:
         current_app.logger.warning("invitations for round %s: mail server unavailable", round_id)
         return _round_page(round_id, 503, error=f"{error} Er is niets verstuurd en niets opgeslagen. Probeer het "
                                                 "later opnieuw of vraag de beheerder de instellingen te controleren.")
@@ -224,14 +224,14 @@ def round_remind(round_id: int):
     today = date.today()
     try:
         invitations.check_open(round_, today)
-        if not invitations.reminder_targets(round_id):  # nothing to send: no need for the mail server
+        if not mail.reminder_targets(round_id):  # nothing to send: no need for the mail server
             flash("Er is geen code met een e-mailadres die nog niet is gebruikt. Er is geen herinnering verstuurd.")
             return redirect(url_for("manage.round_page", round_id=round_id), code=303)
-        with invitations.Mailer(invitations.MailSettings.from_config(current_app.config)) as mailer:
-            report = invitations.send_reminders(round_, mailer, _base_url(), today)
+        with mail.Mailer(mail.MailSettings.from_config(current_app.config)) as mailer:
+            report = mail.send_reminders(round_, mailer, _base_url(), today)
     except invitations.RoundClosedError as error:
         return _round_page(round_id, 409, error=str(error))
-    except invitations.MailError as error:
+    except mail.MailError as error:
         current_app.logger.warning("reminders for round %s: mail server unavailable", round_id)
         return _round_page(round_id, 503, error=f"{error} Er is geen herinnering verstuurd; de links in de eerste "
                                                 "e-mails werken nog. Probeer het later opnieuw.")
@@ -242,7 +242,7 @@ def _count(number: int, one: str, more: str) -> str:
     return f"{number} {one if number == 1 else more}"
 
 
-def _after_sending(round_id: int, report: invitations.SendReport, reminders: bool):
+def _after_sending(round_id: int, report: mail.SendReport, reminders: bool):
     """Audit the counts, then show them: on the round page after a redirect, or as a 503 when the mail
     server stopped halfway."""
     one, more = ("herinnering", "herinneringen") if reminders else ("uitnodiging", "uitnodigingen")
