@@ -11,6 +11,7 @@ response's answers (the primary key)."""
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import aliased
@@ -172,11 +173,15 @@ def _answers_in(items: Sequence[str], in_period):
     """The answers to `items` of the responses `in_period`: a select to give its columns. Naming the
     items' questionnaire lets the database start from that questionnaire's responses in the period (an
     index) instead of from every answer to the items."""
-    owners = {key for key, questionnaire in load_questionnaires().items()
-              if any(item.key in items for item in questionnaire.items)}
     query = (select(Answer.item).join(Response, Response.id == Answer.response_id)
              .where(Answer.item.in_(items), in_period))
-    known = {item.key for key in owners for item in load_questionnaires()[key].items}
-    if owners and set(items) <= known:  # an item of an older version only: search every questionnaire
+    owners = {_questionnaire_of().get(item) for item in items}
+    if None not in owners:  # an item of an older version only: search every questionnaire
         query = query.where(Response.questionnaire.in_(sorted(owners)))
     return query
+
+
+@cache
+def _questionnaire_of() -> dict[str, str]:
+    """Item key → the questionnaire that asks it now (item keys are unique across questionnaires)."""
+    return {item.key: key for key, questionnaire in load_questionnaires().items() for item in questionnaire.items}

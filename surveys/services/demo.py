@@ -257,8 +257,8 @@ def _add_tallies(questionnaire: str, answers: _Answers, quarters: np.ndarray, qu
         if answers.tally_keys[row] is not None:
             answer_counts[(answers.item_keys[row], quarters[quarter], answers.tally_keys[row])] = int(counts[at])
     responses = np.bincount(quarter_index, minlength=len(quarters))
-    tallies._upsert(AnswerTally, ("item", "quarter", "answer"), answer_counts)
-    tallies._upsert(ResponseTally, ("questionnaire", "quarter"),
+    tallies.add_counts(AnswerTally, ("item", "quarter", "answer"), answer_counts)
+    tallies.add_counts(ResponseTally, ("questionnaire", "quarter"),
                     Counter({(questionnaire, quarter): int(n)
                              for quarter, n in zip(quarters.tolist(), responses.tolist(), strict=True) if n}))
 

@@ -104,16 +104,13 @@ def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], cha
                         ((row["questionnaire"], row["quarter"]) for row in rows), cursor=cursor)
 
 
-def _insert_responses(rows: list[dict], cursor=None) -> list[int]:
-    """Insert response rows and return their ids in order (on `cursor`, a driver cursor of the
-    session's connection, when given). A round_id of OpenRound.ON_ITS_DAY becomes that round's id.
+def _insert_responses(rows: list[dict], cursor) -> list[int]:
+    """Insert response rows on `cursor` (a driver cursor of the session's connection) and return their
+    ids in order. A round_id of OpenRound.ON_ITS_DAY becomes that round's id.
 
     PostgreSQL returns them from INSERT … RETURNING (through the driver for the single row of a form
     post). SQLite has one writer at a time and gives each new row the largest rowid plus one, so inside
     this write transaction the ids of one executemany are consecutive and end at the last row's id."""
-    if cursor is None:
-        with driver_cursor() as cursor:
-            return _insert_responses(rows, cursor)
     sqlite = mark(cursor) == "?"
     if len(rows) > 1:
         rows = [_with_open_round(row, cursor) for row in rows]
@@ -126,7 +123,7 @@ def _insert_responses(rows: list[dict], cursor=None) -> list[int]:
     if len(rows) == 1 and rows[0]["round_id"] is OpenRound.ON_ITS_DAY:
         # One statement instead of two: the open round's id is a subquery of the INSERT.
         at = columns.index("round_id")
-        marks[at] = f"({open_round_sql(mark(cursor))})"
+        marks[at] = f"({open_round_sql(mark(cursor), mark(cursor))})"
         day = values[0][columns.index("submitted_on")]
         values = [values[0][:at] + (rows[0]["questionnaire"], day, day) + values[0][at + 1:]]
     sql = f"INSERT INTO {Response.__tablename__} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
@@ -146,7 +143,7 @@ def _with_open_round(row: dict, cursor) -> dict:
     if row["round_id"] is not OpenRound.ON_ITS_DAY:
         return row
     day = _driver_value(row["submitted_on"], mark(cursor) == "?")
-    cursor.execute(open_round_sql(mark(cursor)), (row["questionnaire"], day, day))
+    cursor.execute(open_round_sql(mark(cursor), mark(cursor)), (row["questionnaire"], day, day))
     found = cursor.fetchone()
     return {**row, "round_id": found[0] if found else None}
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from sqlalchemy import insert, select
+from sqlalchemy import Date, bindparam, insert, select, text
 
 from ..extensions import db
 from ..models import InvitationCode, Round
@@ -126,18 +126,16 @@ def look_up_code(code: str, today: date) -> CodeLookup:
 
 def open_round_for(questionnaire: str, today: date) -> Round | None:
     """The round an open-link response counts towards: the latest one open today, if any."""
-    return db.session.scalar(
-        select(Round)
-        .where(Round.questionnaire == questionnaire, Round.opens_on <= today, Round.closes_on >= today)
-        .order_by(Round.opens_on.desc(), Round.id.desc())
-    )
+    found = text(open_round_sql(":questionnaire", ":day")).bindparams(bindparam("day", type_=Date))
+    round_id = db.session.execute(found, {"questionnaire": questionnaire, "day": today}).scalar()
+    return db.session.get(Round, round_id) if round_id is not None else None
 
 
-def open_round_sql(mark: str) -> str:
-    """SQL for the id of the round open_round_for() gives, taking the questionnaire and the day twice as
-    parameters (`mark` is the driver's parameter mark): a form post looks it up inside its INSERT."""
-    return (f"SELECT id FROM {Round.__tablename__} WHERE questionnaire = {mark} AND opens_on <= {mark} "
-            f"AND closes_on >= {mark} ORDER BY opens_on DESC, id DESC LIMIT 1")
+def open_round_sql(questionnaire: str, day: str) -> str:
+    """SQL for the id of the round open_round_for() gives, with `questionnaire` and `day` as the
+    parameter marks (the day's mark comes twice): a form post looks it up inside its INSERT."""
+    return (f"SELECT id FROM {Round.__tablename__} WHERE questionnaire = {questionnaire} AND opens_on <= {day} "
+            f"AND closes_on >= {day} ORDER BY opens_on DESC, id DESC LIMIT 1")
 
 
 def get_round(round_id: int) -> Round | None:

@@ -12,22 +12,24 @@ from ..models import AnswerTally, ResponseTally
 from .sql import driver_cursor, insert_rows
 
 
-def _upsert(model, keys: tuple[str, ...], counts: Counter, cursor=None) -> None:
+def add_counts(model, keys: tuple[str, ...], counts: Counter, cursor=None) -> None:
+    """Add `counts` ({key tuple: count}) to the tally table of `model`, whose key columns are `keys`
+    (on `cursor`, a driver cursor of the session's connection, when given)."""
     if not counts:
         return
     if cursor is None:
         with driver_cursor() as cursor:
-            return _upsert(model, keys, counts, cursor)
+            add_counts(model, keys, counts, cursor)
+        return
     table = model.__tablename__
     rows = [(*key, count) for key, count in sorted(counts.items())]  # each key once, as one statement needs
     insert_rows(cursor, f"INSERT INTO {table} ({', '.join((*keys, 'count'))})", rows,
                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET count = {table}.count + excluded.count")
-    return None
 
 
 def add(answers: Iterable[tuple[str, str, str]], responses: Iterable[tuple[str, str]], *, cursor=None) -> None:
     """Count (item, quarter, answer) for every non-text answer and (questionnaire, quarter) for every
     response into the tallies. Call inside the transaction that inserts them (on `cursor`, a driver
     cursor of the session's connection, when given)."""
-    _upsert(AnswerTally, ("item", "quarter", "answer"), Counter(answers), cursor)
-    _upsert(ResponseTally, ("questionnaire", "quarter"), Counter(responses), cursor)
+    add_counts(AnswerTally, ("item", "quarter", "answer"), Counter(answers), cursor)
+    add_counts(ResponseTally, ("questionnaire", "quarter"), Counter(responses), cursor)
