@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Answer, AnswerTally, QuestionnaireVersion, Response, ResponseTally
 from ..periods import Period, half_year_of, quarter_of
 from ..questionnaires import Item, Questionnaire, load_questionnaires
-from . import tallies
+from . import tallies, transaction
 from .questionnaires import current_version, seed
 from .rounds import create_round
 
@@ -177,17 +177,13 @@ def _store_batch(version: QuestionnaireVersion, round_id: int, channel: str, day
                  day_index: np.ndarray, answers: _Answers, picks: np.ndarray) -> None:
     """Insert one batch of responses with their answers and tallies, in one transaction."""
     quarter_index = days.quarter_index[day_index]
-    try:
+    with transaction():
         ids = _insert_responses_of(version, round_id, channel, days, day_index)
         given = picks >= 0
         per_response = given.sum(axis=1)
         rows = picks[given]  # response by response, each response's items in key order
         _insert_answers(np.repeat(ids, per_response), answers.bound[rows])
         _add_tallies(version.questionnaire, answers, days.quarters, quarter_index, per_response, rows)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 RESPONSE_COLUMNS = ("questionnaire_version_id", "questionnaire", "round_id", "submitted_on", "half_year", "quarter",

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select, update
 
 from ..extensions import db
 from ..models import InvitationCode, Response, Round
+from . import transaction
 from .rounds import RoundError
 
 
@@ -102,7 +103,7 @@ def wording(round_: Round, today: date, *, channel: str, reminder: bool = False)
 
 def erase_closed_round_contacts(today: date) -> int:
     """Forget the e-mail addresses of rounds that closed before today; returns how many were erased."""
-    try:
+    with transaction():
         erased = db.session.execute(
             update(InvitationCode)
             .where(InvitationCode.email.is_not(None),
@@ -110,10 +111,6 @@ def erase_closed_round_contacts(today: date) -> int:
             .values(email=None)
             .execution_options(synchronize_session=False)
         ).rowcount
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return erased
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select, update
 
 from ..extensions import db
 from ..models import InvitationCode, Round
+from . import transaction
 from .invitations import Wording, check_open, link, wording
 from .rounds import hash_code, new_code
 
@@ -220,21 +221,16 @@ def send_invitations(round_: Round, addresses: list[Address], mailer: Mailer, ba
             continue
         code = new_code()
         try:
-            db.session.execute(insert(InvitationCode).values(
-                round_id=round_id, code_hash=hash_code(code), used=False, email=address.email))
-            mailer.send(invitation_mail(text, mailer.settings.sender, address.email, link(base_url, code)))
-            db.session.commit()
+            with transaction():
+                db.session.execute(insert(InvitationCode).values(
+                    round_id=round_id, code_hash=hash_code(code), used=False, email=address.email))
+                mailer.send(invitation_mail(text, mailer.settings.sender, address.email, link(base_url, code)))
         except RecipientRefused:
-            db.session.rollback()
             report.refused.append(address)
             continue
         except MailError as error:
-            db.session.rollback()
             report.failure, report.not_sent = str(error), len(addresses) - done
             return report
-        except BaseException:
-            db.session.rollback()
-            raise
         invited.add(address.email.lower())
         report.sent += 1
     return report
@@ -264,31 +260,26 @@ def send_reminders(round_: Round, mailer: Mailer, base_url: str, today: date) ->
     for done, code_id in enumerate(ids):
         code = new_code()
         try:
-            email = db.session.execute(
-                update(InvitationCode)
-                .where(InvitationCode.id == code_id, *_REMINDABLE)
-                .values(code_hash=hash_code(code), reminders_sent=InvitationCode.reminders_sent + 1)
-                .returning(InvitationCode.email)
-                .execution_options(synchronize_session=False)
-            ).scalar_one_or_none()
-            if email is None:  # used (or erased) since the list was read
-                db.session.rollback()
-                report.skipped += 1
-                continue
-            mailer.send(invitation_mail(text, mailer.settings.sender, email, link(base_url, code)))
-            db.session.commit()
+            with transaction():
+                email = db.session.execute(
+                    update(InvitationCode)
+                    .where(InvitationCode.id == code_id, *_REMINDABLE)
+                    .values(code_hash=hash_code(code), reminders_sent=InvitationCode.reminders_sent + 1)
+                    .returning(InvitationCode.email)
+                    .execution_options(synchronize_session=False)
+                ).scalar_one_or_none()
+                if email is not None:  # else used (or erased) since the list was read: nothing changed
+                    mailer.send(invitation_mail(text, mailer.settings.sender, email, link(base_url, code)))
         except RecipientRefused:
-            db.session.rollback()
             report.refused.append(Address(0, email))
             continue
         except MailError as error:
-            db.session.rollback()
             report.failure, report.not_sent = str(error), len(ids) - done
             return report
-        except BaseException:
-            db.session.rollback()
-            raise
-        report.sent += 1
+        if email is None:
+            report.skipped += 1
+        else:
+            report.sent += 1
     return report
 
 

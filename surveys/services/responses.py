@@ -19,7 +19,7 @@ from ..answers import AnswerValue, check_answers
 from ..extensions import db
 from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
-from . import tallies
+from . import tallies, transaction
 from .questionnaires import current_version, definition_of
 from .rounds import open_round_sql
 from .sql import driver_cursor, insert_rows, mark, one_round_trip
@@ -48,7 +48,7 @@ class NewResponse:
 def store_response(version: QuestionnaireVersion, response: NewResponse, *, channel: str,
                    code_id: int | None = None) -> None:
     """Store one response; with a code, only if this transaction is the one that marks it used."""
-    try:
+    with transaction():
         if code_id is not None:
             claimed = db.session.execute(
                 update(InvitationCode)
@@ -58,20 +58,12 @@ def store_response(version: QuestionnaireVersion, response: NewResponse, *, chan
             if claimed.rowcount != 1:
                 raise CodeAlreadyUsed()
         _insert(version, [response], channel)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def store_many(version: QuestionnaireVersion, responses: Sequence[NewResponse], *, channel: str) -> int:
     """Store many responses in one transaction: all of them, or (on any error) none."""
-    try:
+    with transaction():
         _insert(version, responses, channel)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return len(responses)
 
 

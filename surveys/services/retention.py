@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..models import Answer, AuditEvent, InvitationCode, Response, Round
-from . import audit
+from . import audit, transaction
 
 
 class RetentionError(ValueError):
@@ -72,7 +72,7 @@ def purge(today: date, *, actor: str | None = None) -> PurgeResult:
     The rounds keep their population, the responses all their other answers."""
     cutoff = free_text_cutoff(today)
     closed = InvitationCode.round_id.in_(_closed_rounds(today))
-    try:
+    with transaction():
         # Two statements so each count is exactly what its own DELETE removed, not a separate COUNT
         # that a concurrent writer could make stale.
         addresses = db.session.execute(
@@ -85,10 +85,6 @@ def purge(today: date, *, actor: str | None = None) -> PurgeResult:
             .execution_options(synchronize_session=False)).rowcount
         result = PurgeResult(addresses + other_codes, addresses, texts, cutoff)
         audit.record("purge", actor=actor or "cli", detail=result.summary(), commit=False)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return result
 
 
