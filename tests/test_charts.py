@@ -11,7 +11,7 @@ import pytest
 
 from surveys.answers import AnswerValue
 from surveys.charts import kpi_chart
-from surveys.cli_charts import chart_command
+from surveys.cli.charts import chart_command
 from surveys.services.questionnaires import current_version
 from surveys.services.reports import kpi_history
 from surveys.services.responses import NewResponse, store_many

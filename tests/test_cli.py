@@ -123,6 +123,21 @@ def test_rounds_create_prints_the_id_and_stores_the_period(app, runner):
             "partner", "2026-H1", date(2026, 1, 1), date(2026, 6, 30), 40)
 
 
+def test_rounds_list_shows_each_round_with_its_id_and_state(app, runner):
+    running = half_year_of(date.today())
+    ids = [runner.invoke(args=["rounds", "create", *args]).output.strip() for args in (
+        ["partner", "2020-H1", "--population", "40"], ["medewerker", str(running)], ["gemeente", "2099-H2"])]
+
+    result = runner.invoke(args=["rounds", "list"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{ids[2]:>5}  gemeente    2099-H2  2099-07-01 – 2099-12-31  not yet open N unknown",
+        f"{ids[1]:>5}  medewerker  {running}  {running.start} – {running.end}  open         N unknown",
+        f"{ids[0]:>5}  partner     2020-H1  2020-01-01 – 2020-06-30  closed       N = 40",
+    ]
+
+
 def test_rounds_create_takes_own_dates_and_quarters_for_the_client(app, runner):
     result = runner.invoke(args=["rounds", "create", "client", "2026-Q3", "--opens", "2026-07-15",
                                  "--closes", "2026-08-31"])

@@ -6,9 +6,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from .periods import PeriodError, parse_period
-from .services.reports import KpiReport, ReportError, kpi_results
-from .services.tokens import TokenError, create_token, revoke_token
+from ..periods import PeriodError, parse_period
+from ..services.reports import KpiReport, ReportError, kpi_results
+from ..services.tokens import TokenError, create_token, revoke_token
 
 VERDICT_TEXT = {
     "boven_norm": "boven norm", "onder_norm": "onder norm",
@@ -76,7 +76,7 @@ def report_command(period, fmt, kpis, dutch, out):
         click.echo(json.dumps([report.to_dict() for report in reports], indent=2, ensure_ascii=False,
                               allow_nan=False))
     elif fmt == "csv":
-        from .exports import kpi_results_csv
+        from ..exports import kpi_results_csv
 
         for chunk in kpi_results_csv(reports, dialect="dutch" if dutch else "international"):
             click.echo(chunk, nl=False)
@@ -86,7 +86,7 @@ def report_command(period, fmt, kpis, dutch, out):
 
 def _report_pdf(period: str, kpis, out: Path | None) -> None:
     """The half-year report for the gemeente (every KPI of the period) as a PDF file."""
-    from .report_pdf import halfyear_report_pdf
+    from ..report_pdf import halfyear_report_pdf
 
     if out is None or kpis:
         raise click.BadParameter("the PDF report holds every KPI and needs a file: give --out FILE and no --kpi",

@@ -5,9 +5,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from .charts import FORMATS, kpi_chart
-from .periods import PeriodError, parse_period
-from .services.reports import ReportError, kpi_history
+from ..charts import FORMATS, kpi_chart
+from ..periods import PeriodError, parse_period
+from ..services.reports import ReportError, kpi_history
 
 
 def _half_year(ctx, param, value):
@@ -46,3 +46,6 @@ def chart_command(kpi, fmt, out, until, count):
         raise click.BadParameter(str(error), param_hint="KPI") from None
     out.write_bytes(kpi_chart(history, fmt))
     click.echo(f"{kpi} {history[0].period} - {history[-1].period} written to {out} ({fmt})")
+
+
+COMMANDS = (chart_command,)

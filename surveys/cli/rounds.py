@@ -1,31 +1,16 @@
-"""Command-line interface: `flask --app surveys COMMAND`. Thin wrappers over the services."""
+"""`rounds create` and `invite`: meetrondes and their one-time codes."""
 
 import csv
 from datetime import date
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .periods import PeriodError, parse_period
-from .questionnaires import QUESTIONNAIRE_KEYS, QuestionnaireError
-from .services import demo as demo_service
-from .services import questionnaires as questionnaire_service
-from .services.responses import ImportRejected, count_responses, import_responses
-from .services.rounds import RoundError, create_round, get_round, issue_codes
-
-
-@click.command("seed")
-@with_appcontext
-def seed_command():
-    """Store the questionnaires' current wording (idempotent; new wording becomes a new version)."""
-    try:
-        results = questionnaire_service.seed()
-    except QuestionnaireError as error:
-        raise click.ClickException(f"a questionnaire file is not valid:\n{error}") from None
-    for result in results:
-        state = "new version" if result.created else "unchanged"
-        click.echo(f"{result.questionnaire}: version {result.version} ({state})")
+from ..periods import PeriodError, parse_period
+from ..questionnaires import QUESTIONNAIRE_KEYS
+from ..services.invitations import round_stats
+from ..services.rounds import RoundError, create_round, get_round, issue_codes
 
 
 # An AppGroup wraps its commands in an app context, also when invoked outside the `flask` command
@@ -54,6 +39,18 @@ def rounds_create_command(questionnaire, period, population, opens_on, closes_on
     except RoundError as error:
         raise click.BadParameter(str(error), param_hint=ROUND_FIELDS.get(error.field)) from None
     click.echo(round_.id)
+
+
+@rounds_group.command("list")
+def rounds_list_command():
+    """Every round, newest first: its id (for invite), questionnaire, period, dates and state."""
+    today = date.today()
+    for stats in round_stats():
+        round_ = stats.round
+        state = "closed" if round_.closes_on < today else ("open" if round_.opens_on <= today else "not yet open")
+        population = f"N = {round_.population}" if round_.population else "N unknown"
+        click.echo(f"{round_.id:>5}  {round_.questionnaire:<11} {round_.period:<8} "
+                   f"{round_.opens_on.isoformat()} – {round_.closes_on.isoformat()}  {state:<12} {population}")
 
 
 # Which command-line input a RoundError is about, for click's "Invalid value for ..." line.
@@ -88,43 +85,4 @@ def invite_command(round_id, count, out):
     click.echo(f"{count} links for round {round_id} ({round_.questionnaire} {round_.period}) written to {out}")
 
 
-@click.command("import-responses")
-@with_appcontext
-@click.argument("questionnaire", type=click.Choice(QUESTIONNAIRE_KEYS))
-@click.argument("file", type=click.File("rb"))
-def import_responses_command(questionnaire, file):
-    """Import paper forms from CSV: every row, or none and a list of every bad row."""
-    try:
-        stored = import_responses(questionnaire, file.read(), today=date.today())
-    except ImportRejected as rejected:
-        click.echo(f"Nothing imported: {len(rejected.problems)} problem(s) in {file.name}:", err=True)
-        for problem in rejected.problems:
-            click.echo(f"  {problem}", err=True)
-        raise SystemExit(1) from None
-    click.echo(f"{stored} responses imported for {questionnaire}")
-
-
-@click.command("demo")
-@with_appcontext
-@click.option("--responses", "total", type=click.IntRange(min=10, max=5_000_000), default=3000,
-              show_default=True, help="Total number of responses to create.")
-@click.option("--seed", "seed_value", type=int, default=2026, show_default=True, help="Random seed.")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds responses.")
-def demo_command(total, seed_value, if_empty):
-    """Fill the database with realistic responses over the last four half-years."""
-    if if_empty and count_responses():
-        click.echo("the database already holds responses; no demo data added")
-        return
-    with click.progressbar(length=total, label="responses") as bar:
-        plan = demo_service.fill(total, seed_value=seed_value, progress=bar.update)
-    periods = ", ".join(str(p) for p in plan.periods)
-    click.echo(f"{plan.total} demo responses in {periods}")
-
-
-def register(app: Flask) -> None:
-    from . import cli_accounts, cli_charts, cli_reports, cli_retention
-
-    for command in (seed_command, rounds_group, invite_command, import_responses_command, demo_command,
-                    *cli_reports.COMMANDS, cli_charts.chart_command, *cli_accounts.COMMANDS,
-                    *cli_retention.COMMANDS):
-        app.cli.add_command(command)
+COMMANDS = (rounds_group, invite_command)

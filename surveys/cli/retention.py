@@ -5,7 +5,7 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
-from .services.retention import RetentionError, purge
+from ..services.retention import RetentionError, purge
 
 
 @click.command("purge")

@@ -5,8 +5,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from .models import ROLES
-from .services.users import UserError, create_user
+from ..models import ROLES
+from ..services.users import UserError, create_user
 
 
 @click.command("create-user")

@@ -1,0 +1,14 @@
+"""Command-line interface: `flask --app surveys COMMAND`. Thin wrappers over the services, one module
+per area."""
+
+from flask import Flask
+
+from . import accounts, charts, questionnaires, reports, responses, retention, rounds
+
+AREAS = (questionnaires, rounds, responses, reports, charts, accounts, retention)
+
+
+def register(app: Flask) -> None:
+    for area in AREAS:
+        for command in area.COMMANDS:
+            app.cli.add_command(command)

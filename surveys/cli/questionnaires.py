@@ -1,0 +1,23 @@
+"""`seed`: the shipped questionnaires' wording into the database."""
+
+import click
+from flask.cli import with_appcontext
+
+from ..questionnaires import QuestionnaireError
+from ..services import questionnaires as questionnaire_service
+
+
+@click.command("seed")
+@with_appcontext
+def seed_command():
+    """Store the questionnaires' current wording (idempotent; new wording becomes a new version)."""
+    try:
+        results = questionnaire_service.seed()
+    except QuestionnaireError as error:
+        raise click.ClickException(f"a questionnaire file is not valid:\n{error}") from None
+    for result in results:
+        state = "new version" if result.created else "unchanged"
+        click.echo(f"{result.questionnaire}: version {result.version} ({state})")
+
+
+COMMANDS = (seed_command,)
