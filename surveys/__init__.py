@@ -1,12 +1,18 @@
 """surveys: the waardering measurement service of Stichting Sociaal Team Houten."""
 
+import os
+
 from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config in order (defaults, instance/config.py, SURVEYS_* environment, the test
     mapping), then extensions, blueprints, error pages and CLI commands."""
-    app = Flask(__name__, instance_relative_config=True)
+    # The instance folder holds config.py and the SQLite database: beside the package in a checkout,
+    # $PREFIX/var/surveys-instance for an installed package, or wherever SURVEYS_INSTANCE_PATH says.
+    instance_path = os.environ.get("SURVEYS_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path else None)
 
     from . import config
 
@@ -17,9 +23,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.finish(app)
 
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import csrf, db, init_database, limiter, login_manager, migrate
 
-    db.init_app(app)
+    init_database(app)
     migrate.init_app(app, db, directory=config.MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)

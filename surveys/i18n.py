@@ -56,6 +56,7 @@ class PoBabel(Babel):
 
 
 _DOMAIN = PoDomain()
+babel = PoBabel()
 
 
 def is_staff_request() -> bool:
@@ -104,8 +105,6 @@ def _vary(response):
 
 
 def init_app(app: Flask) -> None:
-    from .extensions import babel
-
     babel.init_app(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_locale)
     app.before_request(remember_language)
     app.after_request(_vary)

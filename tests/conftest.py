@@ -6,6 +6,7 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from surveys import create_app
 from surveys.extensions import db
@@ -22,12 +23,14 @@ def _engine(url: str, **options):
 @pytest.fixture(scope="session")
 def postgres_url():
     """A database of this test run's own on the server SURVEYS_TEST_DATABASE_URL names, so two runs
-    (or a run and a developer) never share tables; the named database itself if we may not create one."""
+    (or a run and a developer) never share tables; the named database itself if we may not create one.
+    The named database is created when the server lacks it; a server that cannot be reached skips the
+    PostgreSQL tests with the reason, instead of failing each of them."""
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
     base = make_url(POSTGRES_URL)
+    admin = _admin_engine(base)
     name = f"{base.database}_run_{os.getpid()}"
-    admin = _engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -39,6 +42,31 @@ def postgres_url():
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _admin_engine(base):
+    """An AUTOCOMMIT engine on the named database, which is created first (from the server's `postgres`
+    database) when the server has none of that name; skips the session's PostgreSQL tests when the server
+    does not answer at all."""
+    url = base.render_as_string(hide_password=False)
+    engine = _engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        engine.connect().close()
+        return engine
+    except OperationalError as error:
+        engine.dispose()
+        first_error = error
+    maintenance = _engine(base.set(database="postgres").render_as_string(hide_password=False),
+                          isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with maintenance.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{base.database}"'))
+    except OperationalError:
+        pytest.skip(f"PostgreSQL not tested: the server of SURVEYS_TEST_DATABASE_URL "
+                    f"({base.host}:{base.port or 5432}) does not answer: {str(first_error).strip()}")
+    finally:
+        maintenance.dispose()
+    return _engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
 
 
 def reset_postgres(url: str) -> None:

@@ -1,28 +1,24 @@
 """Configuration: defaults < instance/config.py < SURVEYS_* environment < test mapping, and no start
 in production without a real secret key."""
 
-import functools
 import os
 
-import flask
 import pytest
 
-import surveys
 from surveys import create_app
 
 
 @pytest.fixture
 def instance(tmp_path, monkeypatch):
-    """An empty instance folder of our own, and an environment without SURVEYS_* or FLASK_DEBUG, so
-    neither the developer's instance/config.py nor their shell changes what the tests see.
-
-    create_app() has no instance-path argument, so the Flask class it calls is handed one."""
+    """An empty instance folder of our own (SURVEYS_INSTANCE_PATH), and an environment without other
+    SURVEYS_* keys or FLASK_DEBUG, so neither the developer's instance/config.py nor their shell changes
+    what the tests see."""
     folder = tmp_path / "instance"
     folder.mkdir()
-    monkeypatch.setattr(surveys, "Flask", functools.partial(flask.Flask, instance_path=str(folder)))
     for name in list(os.environ):
         if name.startswith("SURVEYS_") or name in ("FLASK_DEBUG", "FLASK_ENV"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("SURVEYS_INSTANCE_PATH", str(folder))
     return folder
 
 
@@ -125,3 +121,17 @@ def test_testing_starts_without_a_secret_key(instance, monkeypatch, how):
         app = create_app({"TESTING": True})
 
     assert app.testing and app.config["SECRET_KEY"] is None
+
+
+def test_the_instance_folder_can_be_named_for_an_installed_package(instance, tmp_path, monkeypatch):
+    """An installed package would look in $PREFIX/var/surveys-instance; SURVEYS_INSTANCE_PATH names
+    another folder, also relative to where the command runs."""
+    write_config(instance, 'SMTP_HOST = "mail.from-instance"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SURVEYS_INSTANCE_PATH", "instance")
+
+    app = create_app({"TESTING": True})
+
+    assert app.instance_path == str(instance)
+    assert app.config["SMTP_HOST"] == "mail.from-instance"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'surveys.sqlite3'}"
