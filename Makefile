@@ -6,6 +6,9 @@ FLASK := $(BIN)/flask --app surveys
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_RESPONSES ?= 3000
+# Invitation links point where `make run` serves (make run PORT=5001 makes links with :5001), unless the
+# environment names another address.
+export SURVEYS_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install install-test lint clean bench
 
