@@ -2,17 +2,21 @@
 
 A response and its answers go in one transaction. A code is marked used in that same transaction by
 a conditional update (never read-then-write), so one code can never yield two responses, and a
-failure anywhere stores nothing."""
+failure anywhere stores nothing. On PostgreSQL the used codes are then written again, so the database keeps
+no trace of which code produced which response (see _blur_used_codes)."""
 
 import csv
 import io
+import logging
 import re
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from ..answers import AnswerValue, check_answers
@@ -58,6 +62,27 @@ def store_response(version: QuestionnaireVersion, response: NewResponse, *, chan
             if claimed.rowcount != 1:
                 raise CodeAlreadyUsed()
         _insert(version, [response], channel)
+    if code_id is not None and db.session.get_bind().dialect.name == "postgresql":
+        _blur_used_codes(response.round_id)
+
+
+def _blur_used_codes(round_id: int) -> None:
+    """Write every used code of the round again, one statement each, in random order, in a transaction of
+    its own. PostgreSQL stamps each row version with the id of the transaction that wrote it (xmin) and
+    puts a new version in the next free place (ctid): the code marked used in the response's own
+    transaction would carry that response's xmin, and the places of used codes would follow the order in
+    which they were used, which response ids follow too. Afterwards every used code of the round carries
+    one xmin that is no response's, and their places are shuffled. SQLite keeps neither (an UPDATE
+    rewrites the row under its own rowid). If this fails, the response is stored all the same, and the
+    next code used in the round writes them all again."""
+    try:
+        with transaction():
+            ids = list(db.session.scalars(select(InvitationCode.id).where(
+                InvitationCode.round_id == round_id, InvitationCode.used.is_(True))))
+            secrets.SystemRandom().shuffle(ids)
+            db.session.execute(update(InvitationCode), [{"id": code_id, "used": True} for code_id in ids])
+    except SQLAlchemyError as error:
+        logging.getLogger(__name__).warning("used codes of a round not rewritten: %s", type(error).__name__)
 
 
 def store_many(version: QuestionnaireVersion, responses: Sequence[NewResponse], *, channel: str) -> int:
