@@ -30,13 +30,16 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 NOT_CACHED = ("/beheer", "/api/")
+# Respondent forms and the thank-you page are kept by no cache either: on a shared device (the office
+# tablet) Back would otherwise show the previous person's answers.
+RESPONDENT_PAGES = ("/r/", "/q/", "/bedankt")
 HSTS = "max-age=31536000"
 
 
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers[name] = value
-    if request.path.startswith(NOT_CACHED) and "Cache-Control" not in response.headers:
+    if request.path.startswith(NOT_CACHED + RESPONDENT_PAGES) and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS

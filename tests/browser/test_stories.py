@@ -184,3 +184,26 @@ def test_a_manager_reads_the_dashboard_and_downloads_a_chart_and_a_csv(site, new
         page.click("a[href*='kpi-resultaten.csv']")
     assert csv_file.value.suggested_filename == f"kpi-resultaten-{period}.csv"
     assert csv_file.value.path().read_bytes().startswith(b"\xef\xbb\xbfkpi,label,period,")
+
+
+def test_the_next_person_at_the_office_tablet_cannot_go_back_to_the_previous_answers(site, new_page):
+    """At the shared tablet, Back after "Dank u wel" must not show what the previous person chose or
+    wrote: the browser neither keeps the page (Cache-Control: no-store) nor fills the form in again from
+    its memory (autocomplete="off")."""
+    page = new_page(SIZES["desktop"])
+    page.goto(f"{site.url}/q/client")
+    marker = "Mijn buurvrouw weet hier niets van"
+    for item, value in GOOD_ANSWERS["client"].items():
+        if item == "C10":
+            page.fill("#C10-text", marker)
+        else:
+            page.check(f"#{item}-{value}")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/bedankt")
+
+    page.go_back()
+    page.wait_for_url(f"{site.url}/q/client")
+    page.wait_for_load_state("load")
+    assert page.locator("input[type=radio]:checked").count() == 0
+    assert page.input_value("#C10-text") == ""
+    assert marker not in page.content()
