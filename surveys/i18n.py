@@ -19,6 +19,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 
+from .urls import link_to_path
+
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -95,7 +97,8 @@ def language_link() -> dict | None:
     other = "en" if current_language() == "nl" else "nl"
     query = {key: value for key, value in request.args.items(multi=True) if key != "lang"}
     query["lang"] = other
-    return {"href": f"{request.path}?{urlencode(query)}", "language": other, "label": LANGUAGE_NAMES[other]}
+    return {"href": f"{link_to_path(request.path)}?{urlencode(query)}", "language": other,
+            "label": LANGUAGE_NAMES[other]}
 
 
 def _vary(response):

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length
 
 from ..extensions import limiter, login_manager
 from ..services import users
+from ..urls import local_target
 
 bp = Blueprint("auth", __name__, url_prefix="/beheer")
 
@@ -77,10 +78,8 @@ def login():
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site may follow the login, never another host."""
-    if target and target.startswith("/beheer") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("manage.dashboard")
+    """Only a management page of this site may follow the login, never another host."""
+    return local_target(target, under="/beheer") or url_for("manage.dashboard")
 
 
 @bp.route("/uitloggen", methods=["POST"])
