@@ -1,15 +1,19 @@
 """Error pages in plain Dutch (or English, see i18n.py). No stack trace or version ever reaches the respondent."""
 
+import math
 import sqlite3
+import time
 
 import psycopg
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db, login_manager
+from .extensions import db, limiter, login_manager
 from .i18n import is_staff_request
 
 # status → (title, message); the message says what the person can do now. Lazy: translated when shown.
@@ -22,8 +26,7 @@ MESSAGES = {
     413: (_l("Te veel tekst"),
           _l("U stuurde meer tekst dan we kunnen opslaan. Maak uw antwoorden korter en probeer het opnieuw.")),
     415: (_l("Dit konden we niet lezen"), _l("Gebruik het formulier op de pagina om uw antwoorden te sturen.")),
-    429: (_l("Even wachten"),
-          _l("Er kwamen te veel verzoeken tegelijk. Wacht een paar minuten en probeer het dan opnieuw.")),
+    429: (_l("Even wachten"), _l("Er kwamen te veel verzoeken van uw adres.")),  # and how long: _too_many_requests
     500: (_l("Er ging iets mis"),
           _l("Er ging bij ons iets mis. Uw antwoorden zijn niet opgeslagen. Probeer het later opnieuw.")),
     503: (_l("Even niet beschikbaar"),
@@ -54,6 +57,31 @@ def _forget_database_work() -> None:
     login_manager._update_request_context_with_user()
 
 
+def _seconds_to_wait() -> int:
+    """Until the limit that refused this request lets the next one through (at least a second)."""
+    limit = limiter.current_limit
+    return max(1, math.ceil(limit.window[0] - time.time())) if limit is not None else 60
+
+
+def _too_many_requests():
+    """429 with the real waiting time, in words and in Retry-After (the window can be an hour, so "a few
+    minutes" would be wrong); a refused form post says its answers were not kept."""
+    seconds = _seconds_to_wait()
+    minutes = -(-seconds // 60)  # rounded up: waiting a little longer always works
+    wait = ngettext("Probeer het over %(num)d minuut opnieuw.", "Probeer het over %(num)d minuten opnieuw.", minutes)
+    title, message = MESSAGES[429]
+    if request.method == "POST" and not is_staff_request():
+        not_saved = _("Uw antwoorden zijn niet opgeslagen.")
+        message = f"{message} {not_saved}"
+    if request.path.startswith("/api/"):
+        response = jsonify(error=API_MESSAGES[429])
+        response.status_code = 429
+    else:
+        response = make_response(_page(429, title, f"{message} {wait}"))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def _outage_page():
     """503 while the database is down or unreachable, drawn without touching it. The API answers in JSON,
     as it always does."""
@@ -68,7 +96,7 @@ def _outage_page():
 
 
 # What an API client is told, in English as the rest of the API; other statuses say what the server says.
-API_MESSAGES = {429: "too many requests from this address; wait a minute and try again"}
+API_MESSAGES = {429: "too many requests from this address; try again after the seconds in Retry-After"}
 
 
 def _api_error(error: HTTPException):
@@ -89,6 +117,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 429:
+            return _too_many_requests()
         if request.path.startswith("/api/"):
             return _api_error(error)
         title, message = MESSAGES.get(error.code, OTHER_MESSAGE)

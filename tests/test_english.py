@@ -25,7 +25,7 @@ from .helpers import GOOD_ANSWERS, codes_for, csrf_token, fill_in, open_round
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
 
 # Names that stay as they are in English (the organisation, its partners, the standard).
 NAMES = ("Sociaal Team Houten", "Sociaal Team", "Samen Veilig", "POH-GGZ", "GGD", "CJG", "WCAG")
@@ -44,16 +44,21 @@ def _catalogue():
         return read_po(source, locale="en")
 
 
-def _marked_messages() -> set[str]:
-    """Every message id marked for translation in surveys/ (the same rules as `pybabel extract`)."""
+def _marked_messages() -> set[str | tuple[str, str]]:
+    """Every message id marked for translation in surveys/ (the same rules as `pybabel extract`); a plural
+    one as its (singular, plural) pair, as the catalogue keeps it."""
     method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
     found = extract_from_dir(ROOT / "surveys", method_map=method_map, keywords=KEYWORDS)
-    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+    return {message if isinstance(message, str) else tuple(message[:2]) if message[1] else message[0]
+            for _, _, message, _, _ in found}
 
 
 def dutch_texts() -> list[str]:
     """What must never show on an English page: the Dutch message ids and the Dutch questionnaire texts."""
-    texts = {message.id for message in _catalogue() if message.id}
+    texts = set()
+    for message in _catalogue():
+        texts.update([message.id] if isinstance(message.id, str) else message.id)  # a plural: both forms
+    texts.discard("")
     for key in QUESTIONNAIRE_KEYS:
         questionnaire = load_questionnaire(key)
         pairs = [questionnaire.title, questionnaire.intro]
@@ -135,8 +140,8 @@ def test_every_marked_message_has_an_english_translation():
     catalogue = _catalogue()
     marked = _marked_messages()
     translated = {message.id: message for message in catalogue if message.id}
-    assert sorted(marked - set(translated)) == [], "run the update in README.md (English) and translate"
-    assert sorted(set(translated) - marked) == [], "these entries are no longer used; remove them"
+    assert sorted(marked - set(translated), key=str) == [], "run the update in README.md (English) and translate"
+    assert sorted(set(translated) - marked, key=str) == [], "these entries are no longer used; remove them"
     untranslated = [m.id for m in translated.values() if not m.string or m.fuzzy]
     assert untranslated == []
     assert [(message.id, errors) for message, errors in catalogue.check()] == []  # e.g. %(max)d kept
@@ -238,7 +243,12 @@ def test_the_rate_limit_page_reads_in_english(database_url):
     client = limited.test_client()
     assert fill_in(client, "/q/client?lang=en", GOOD_ANSWERS["client"]).status_code == 303
     again = fill_in(client, "/q/client", GOOD_ANSWERS["client"])
-    assert "Please wait a moment" in assert_english(again, 429)
+    text = assert_english(again, 429)
+    assert "Please wait a moment" in text
+    # The limit is per hour, so the page says the real wait, and that the answers were not kept.
+    assert "Too many requests came from your address. Your answers have not been saved. Try again in 60 minutes." \
+        in text
+    assert 3500 < int(again.headers["Retry-After"]) <= 3600
     with limited.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -75,7 +75,11 @@ def test_failed_logins_are_limited_per_account(database_url):
     client = app.test_client()
     statuses = [log_in(client, "manager@example.nl", "fout").status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    assert "Even wachten" in log_in(client, "manager@example.nl").get_data(as_text=True)
+    held_up = log_in(client, "manager@example.nl")
+    assert "Even wachten" in held_up.get_data(as_text=True)
+    assert "Er kwamen te veel verzoeken van uw adres. Probeer het over 15 minuten opnieuw." in \
+        held_up.get_data(as_text=True)
+    assert 890 < int(held_up.headers["Retry-After"]) <= 900
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -200,7 +200,9 @@ def test_api_errors_are_json_too(database_url):
     limited = client.get("/api/v1/kpis?period=2026-H1", headers=auth)
     assert statuses == [200, 200, 429]
     assert (limited.status_code, limited.mimetype) == (429, "application/json")
-    assert limited.get_json() == {"error": "too many requests from this address; wait a minute and try again"}
+    assert limited.get_json() == {"error": "too many requests from this address; try again after the seconds in "
+                                           "Retry-After"}
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60  # the window of "2 per minute"
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

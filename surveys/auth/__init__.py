@@ -3,6 +3,7 @@
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -52,7 +53,11 @@ def _account_limit() -> str:
 
 
 def _account_key() -> str:
-    return "login:" + users.normalise_email(request.form.get("email", ""))[:254]
+    """Failed logins count per account *and* client address: a guesser is held up on the accounts they try,
+    but nobody can lock a colleague out by failing on purpose, because the owner logs in from another
+    address with a count of their own. What bounds a guesser with many addresses is the limit per address
+    (LOGIN_LIMIT) and passwords of at least 12 characters."""
+    return f"login:{users.normalise_email(request.form.get('email', ''))[:254]}:{get_remote_address()}"
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])
