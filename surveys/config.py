@@ -24,7 +24,7 @@ class Defaults:
     API_LIMIT = "120 per minute"
     #: SURVEYS_LOGIN_LIMIT. Login attempts per client address.
     LOGIN_LIMIT = "20 per 10 minutes"
-    #: SURVEYS_LOGIN_ACCOUNT_LIMIT. Failed login attempts per account, from any address.
+    #: SURVEYS_LOGIN_ACCOUNT_LIMIT. Failed login attempts per account from one client address.
     LOGIN_ACCOUNT_LIMIT = "5 per 15 minutes"
     #: SURVEYS_SESSION_MINUTES. A management session ends after this many minutes without a request.
     SESSION_MINUTES = 60
