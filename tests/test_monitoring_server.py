@@ -152,6 +152,16 @@ def test_no_code_address_or_answer_reaches_the_log_or_the_metrics(database_url, 
             smtp.stop()
 
     assert from_outside.status_code == 403
+    # The app's one log line of the day carries nginx's request id, and says what failed without whom.
+    assert re.search(rf"\[WARNING\] \[{request_id}\] surveys: reminders for round {partner_round}: mail server "
+                     r"unavailable", log), log[-3000:]
+    secrets_of_the_day = {"link codes": link_codes, "mailed codes": list(mailed.values()),
+                          "wrong codes": wrong_codes, "addresses": addresses, "answers": [marker]}
+    for where, text in {"server log": log, "metrics": "\n".join(scraped),
+                        "import output": imported.stdout + imported.stderr}.items():
+        for what, values in secrets_of_the_day.items():
+            assert not [v for v in values if v in text], f"{what} in the {where}"
+
     for found in (before, after):
         requests = {(labels["endpoint"], labels["method"], labels["status"]): count
                     for (name, frozen), count in found.items() if name == "surveys_http_requests_total"
@@ -174,13 +184,3 @@ def test_no_code_address_or_answer_reaches_the_log_or_the_metrics(database_url, 
         assert value(found, "surveys_http_requests_in_progress", endpoint="respond.by_code") == 0
     assert value(before, "surveys_http_requests_total", endpoint="metrics", method="GET", status="2xx") is None
     assert value(after, "surveys_http_requests_total", endpoint="metrics", method="GET", status="2xx") == 1
-
-    # The app's one log line of the day carries nginx's request id, and says what failed without whom.
-    assert re.search(rf"\[WARNING\] \[{request_id}\] surveys: reminders for round {partner_round}: mail server "
-                     r"unavailable", log), log[-3000:]
-    secrets_of_the_day = {"link codes": link_codes, "mailed codes": list(mailed.values()),
-                          "wrong codes": wrong_codes, "addresses": addresses, "answers": [marker]}
-    for where, text in {"server log": log, "metrics": "\n".join(scraped),
-                        "import output": imported.stdout + imported.stderr}.items():
-        for what, values in secrets_of_the_day.items():
-            assert not [v for v in values if v in text], f"{what} in the {where}"
