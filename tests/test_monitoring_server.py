@@ -128,6 +128,8 @@ def test_no_code_address_or_answer_reaches_the_log_or_the_metrics(database_url, 
             workers = server.worker_pids()
             assert len(workers) == 2
             assert set(workers) <= metrics_dir_files(metrics_dir)["counter"], "both workers counted requests"
+            # and nobody else wrote there: not the master, not the import command
+            assert set().union(*metrics_dir_files(metrics_dir).values()) == set(workers)
 
             def scrape() -> dict:
                 reply = httpx.get(f"{base}/metrics", timeout=30)
