@@ -87,6 +87,8 @@ def _check_settings(app: Flask) -> None:
         raise RuntimeError(f"{MULTIPROC_DIR}={directory!r} is not a directory: create it (empty) before starting, "
                            "or unset it when only one process serves the app")
     token = app.config.get("METRICS_TOKEN")
+    if token == "":  # SURVEYS_METRICS_TOKEN= in an environment file: not set
+        app.config["METRICS_TOKEN"] = token = None
     if token is not None and len(str(token)) < MIN_TOKEN_LENGTH:
         raise RuntimeError(f"SURVEYS_METRICS_TOKEN must be at least {MIN_TOKEN_LENGTH} characters long, for "
                            'example the output of: python -c "import secrets; print(secrets.token_hex(32))"')

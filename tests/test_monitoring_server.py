@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 from surveys.extensions import db
 from surveys.services.users import create_user
@@ -68,6 +69,12 @@ def test_no_code_address_or_answer_reaches_the_log_or_the_metrics(database_url, 
     close(app)
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
+    # A file of a previous run, which would add 5 responses to today's if gunicorn did not empty the directory.
+    stale = MmapedDict(str(metrics_dir / "counter_1.db"))
+    key = mmap_key("surveys_responses_stored", "surveys_responses_stored_total", ["questionnaire", "channel"],
+                   ["client", "code"], "Responses stored in an earlier run.")
+    stale.write_value(key, 5.0, 0.0)
+    stale.close()
     collector = Collector()
     smtp = Controller(collector, hostname="127.0.0.1", port=free_port())
     smtp.start()
