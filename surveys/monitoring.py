@@ -22,8 +22,8 @@ import ipaddress
 import logging
 import os
 import re
+import secrets
 import time
-import uuid
 
 from flask import Flask, Response, current_app, has_request_context, request, request_started
 from flask.logging import default_handler, wsgi_errors_stream
@@ -169,7 +169,7 @@ def request_id() -> str:
     found = environ.get("surveys.request_id")
     if found is None:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        found = environ["surveys.request_id"] = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        found = environ["surveys.request_id"] = given if REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
     return found
 
 
