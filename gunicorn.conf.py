@@ -31,3 +31,18 @@ def _default_headers_without_server(self):
 
 
 wsgi.Response.default_headers = _default_headers_without_server
+
+
+# /metrics with several workers (surveys/monitoring.py): each worker writes its figures to files in
+# PROMETHEUS_MULTIPROC_DIR. A new server starts from an empty directory; a worker that is gone leaves its counts
+# but not its requests in progress.
+def on_starting(server):
+    from surveys import monitoring
+
+    monitoring.gunicorn_starting(server.num_workers, server.log)
+
+
+def child_exit(server, worker):
+    from surveys import monitoring
+
+    monitoring.gunicorn_worker_exited(worker.pid)

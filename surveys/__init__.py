@@ -46,6 +46,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     formatting.register(app)
     security.init_app(app)  # headers on every reply, client address behind a proxy
 
+    from . import monitoring
+
+    monitoring.init_app(app)  # /metrics for Prometheus, request ids in the log; no codes in either
+
     from . import cli
 
     cli.register(app)

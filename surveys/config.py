@@ -56,6 +56,9 @@ class Defaults:
     MAX_CONTENT_LENGTH = 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # a respondent may take their time; the token still binds to the session
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: SURVEYS_METRICS_TOKEN. Serve /metrics to whoever sends it as a bearer token (at least 32 characters);
+    #: unset, only to clients on this machine that did not come through a proxy (see surveys/monitoring.py).
+    METRICS_TOKEN: str | None = None
 
 
 PLACEHOLDER_SECRETS = {None, "", "change-me"}

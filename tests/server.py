@@ -2,6 +2,7 @@
 production), on a database the test prepared."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -56,11 +57,14 @@ def gunicorn_server(database_url: str, *, workers: int = 4, env: dict | None = N
     """Start gunicorn on a free loopback port; yield a Server once /healthz answers; stop it (and its
     workers) after. Its log goes to a file, never to a pipe nobody reads (a full pipe would block it)."""
     port = free_port()
+    # /metrics adds up the workers' figures through files here, as in production (README, Monitoring).
+    metrics_dir = tempfile.mkdtemp(prefix="gunicorn-metrics-")
     environment = {
         **os.environ,
         "SURVEYS_DATABASE_URL": database_url,
         "SURVEYS_SECRET_KEY": "server-test-secret",
         "SURVEYS_RATELIMIT_ENABLED": "false",
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
         **(env or {}),
     }
     log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
@@ -93,6 +97,7 @@ def gunicorn_server(database_url: str, *, workers: int = 4, env: dict | None = N
             process.kill()
             process.wait()
         log.unlink(missing_ok=True)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from .. import monitoring
 from ..answers import AnswerSheet
 from ..extensions import csrf, limiter
 from ..i18n import current_language
@@ -101,6 +102,7 @@ def _answer(version, *, round_id: int | OpenRound, channel: str, code_id: int | 
                                channel=channel, code_id=code_id)
             except CodeAlreadyUsed:
                 return _code_problem(CodeStatus.USED)
+            monitoring.response_stored(version.questionnaire, channel)
             return redirect(url_for("respond.thanks"), code=303)
         status = 422
         blank = None
