@@ -177,8 +177,14 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every session's account id (get_id): raising it ends every session of the account at once,
+    # whichever browser holds the cookie (logout, a role change, deactivation).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login's user interface
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
     @property
     def is_authenticated(self) -> bool:
         return True
@@ -190,9 +196,6 @@ class User(db.Model):
     @property
     def is_anonymous(self) -> bool:
         return False
-
-    def get_id(self) -> str:
-        return str(self.id)
 
 
 class AuditEvent(db.Model):

@@ -20,9 +20,10 @@ ROLE_RANK = {"lezer": 1, "manager": 2, "beheerder": 3}
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    user = users.get_user(user_id)
-    return user if user and user.active else None
+def load_user(session_id: str):
+    """The account of a session cookie, checked against the database on every request: a cookie whose
+    sessions were ended (logout, role change, deactivation) is worth nothing, wherever it was copied to."""
+    return users.user_of_session(session_id)
 
 
 def role_required(role: str):
@@ -90,7 +91,8 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/uitloggen", methods=["POST"])
 @login_required
 def logout():
-    """End the session."""
+    """End every session of this account (this browser's and any other holding one of its cookies)."""
+    users.end_sessions(current_user, actor=current_user.email)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)

@@ -27,6 +27,7 @@ ROLE_MESSAGE = "Kies een rol: beheerder, manager of lezer."
 ACTION_LABELS = {
     "login": "Ingelogd",
     "login_failed": "Inloggen mislukt",
+    "logout": "Uitgelogd (op elk apparaat)",
     "export": "Download",
     "free_text_viewed": "Open antwoorden bekeken",
     "user_created": "Account aangemaakt",

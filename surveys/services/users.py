@@ -1,6 +1,6 @@
 """Staff accounts: creation, password checks and role changes. Passwords are hashed with scrypt."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -60,6 +60,29 @@ def get_user(user_id: str) -> User | None:
         return None
 
 
+def user_of_session(session_id: str) -> User | None:
+    """The active account a session's id ("<account id>.<session version>", User.get_id) belongs to, or
+    None once that account's sessions were ended (or it was deactivated)."""
+    account_id, _, version = (session_id or "").partition(".")
+    user = get_user(account_id) if version.isdigit() else None
+    return user if user is not None and user.active and user.session_version == int(version) else None
+
+
+def _end_sessions(user: User) -> None:
+    """End every session of the account, in the caller's transaction (one UPDATE, so two at once both
+    count)."""
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+
+
+def end_sessions(user: User, *, actor: str) -> None:
+    """Log the account out everywhere: every browser that holds one of its session cookies."""
+    _end_sessions(user)
+    audit.record("logout", actor=actor, commit=False)
+    db.session.commit()
+
+
 def email_taken(email: str) -> bool:
     """Whether an account with this e-mail address (in any case) exists already."""
     email = normalise_email(email)
@@ -75,11 +98,13 @@ def change_role(user: User, role: str, *, actor: str) -> None:
         raise UserError(f"onbekende rol '{role}'")
     old = user.role
     user.role = role
+    _end_sessions(user)  # a session keeps no rights its account no longer has
     audit.record("role_changed", actor=actor, detail=f"{user.email}: {old} → {role}", commit=False)
     db.session.commit()
 
 
 def set_active(user: User, active: bool, *, actor: str) -> None:
     user.active = active
+    _end_sessions(user)  # and a reactivated account does not bring its old sessions back
     audit.record("user_activated" if active else "user_deactivated", actor=actor, detail=user.email, commit=False)
     db.session.commit()

@@ -1,0 +1,92 @@
+"""Staff sessions that really end (DESIGN.md section 11): logout, a role change and deactivation end every
+session of the account at once. The attacker keeps a copy of the session cookie, as from another browser or
+a stolen laptop, and replays it after each event."""
+
+import re
+
+import pytest
+
+from surveys.extensions import db
+from surveys.models import User
+from surveys.services.users import create_user
+
+from .helpers import csrf_token
+
+PASSWORD = "een lang genoeg wachtwoord"
+
+
+@pytest.fixture
+def staff(app):
+    with app.app_context():
+        create_user("beheerder@example.nl", PASSWORD, "beheerder")
+        create_user("manager@example.nl", PASSWORD, "manager")
+        db.session.remove()
+
+
+def logged_in(app, email: str):
+    client = app.test_client()
+    page = client.get("/beheer/inloggen")
+    reply = client.post("/beheer/inloggen", data={"email": email, "password": PASSWORD,
+                                                  "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert reply.status_code == 303
+    return client
+
+
+def copy_of_cookie(app, client):
+    """Another browser holding the same session cookie."""
+    other = app.test_client()
+    other.set_cookie("session", client.get_cookie("session").value)
+    assert other.get("/beheer/").status_code == 200
+    return other
+
+
+def post_form(client, url: str, page: str, **data):
+    """Post one of the page's forms, with the CSRF token the page carries."""
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(page).get_data(as_text=True)).group(1)
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+def account_id(app, email: str) -> int:
+    with app.app_context():
+        return db.session.query(User.id).filter_by(email=email).scalar()
+
+
+def test_logout_ends_the_session_in_every_browser(app, staff):
+    manager = logged_in(app, "manager@example.nl")
+    stolen = copy_of_cookie(app, manager)
+    elsewhere = logged_in(app, "manager@example.nl")  # the same manager on a second device
+
+    assert post_form(manager, "/beheer/uitloggen", "/beheer/").status_code == 303
+
+    assert stolen.get("/beheer/").status_code == 302
+    assert elsewhere.get("/beheer/").status_code == 302
+    assert logged_in(app, "manager@example.nl").get("/beheer/").status_code == 200  # logging in again works
+
+
+@pytest.mark.parametrize(("url", "field", "value"), [("rol", "role", "lezer"), ("status", "active", "0")])
+def test_a_role_change_or_deactivation_ends_the_accounts_sessions(app, staff, url, field, value):
+    manager = logged_in(app, "manager@example.nl")
+    stolen = copy_of_cookie(app, manager)
+    beheerder = logged_in(app, "beheerder@example.nl")
+
+    target = account_id(app, "manager@example.nl")
+    reply = post_form(beheerder, f"/beheer/gebruikers/{target}/{url}", "/beheer/gebruikers", **{field: value})
+    assert reply.status_code == 303
+
+    assert manager.get("/beheer/").status_code == 302
+    assert stolen.get("/beheer/").status_code == 302
+    assert beheerder.get("/beheer/").status_code == 200
+
+
+def test_reactivating_an_account_does_not_bring_its_old_sessions_back(app, staff):
+    manager = logged_in(app, "manager@example.nl")
+    stolen = copy_of_cookie(app, manager)
+    beheerder = logged_in(app, "beheerder@example.nl")
+    target = account_id(app, "manager@example.nl")
+
+    for active in ("0", "1"):
+        reply = post_form(beheerder, f"/beheer/gebruikers/{target}/status", "/beheer/gebruikers", active=active)
+        assert reply.status_code == 303
+
+    assert stolen.get("/beheer/").status_code == 302
+    assert logged_in(app, "manager@example.nl").get("/beheer/").status_code == 200
