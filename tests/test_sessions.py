@@ -3,12 +3,14 @@ session of the account at once. The attacker keeps a copy of the session cookie,
 a stolen laptop, and replays it after each event."""
 
 import re
+import threading
 
 import pytest
+from sqlalchemy import select
 
 from surveys.extensions import db
 from surveys.models import User
-from surveys.services.users import create_user
+from surveys.services.users import UserError, change_role, create_user, set_active
 
 from .helpers import csrf_token
 
@@ -90,3 +92,53 @@ def test_reactivating_an_account_does_not_bring_its_old_sessions_back(app, staff
 
     assert stolen.get("/beheer/").status_code == 302
     assert logged_in(app, "manager@example.nl").get("/beheer/").status_code == 200
+
+
+def test_two_beheerders_demoting_each_other_at_once_leave_one(app):
+    """Both have passed the role check when they press the button at the same moment; the database must
+    still let only one of them through. Repeated, because a race that is lost once may be won the next time."""
+    with app.app_context():
+        ids = [create_user(f"beheerder{n}@example.nl", PASSWORD, "beheerder").id for n in (1, 2)]
+        db.session.remove()
+    for attempt in range(5):
+        start = threading.Barrier(2)
+        outcomes = []
+
+        def demote(target_id: int, actor: str, start: threading.Barrier, outcomes: list) -> None:
+            with app.app_context():
+                target = db.session.get(User, target_id)
+                start.wait()
+                try:
+                    change_role(target, "lezer", actor=actor)
+                    outcomes.append("demoted")
+                except UserError as error:
+                    outcomes.append(str(error))
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=demote, args=(ids[1], "beheerder1@example.nl", start, outcomes)),
+                   threading.Thread(target=demote, args=(ids[0], "beheerder2@example.nl", start, outcomes))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+        with app.app_context():
+            left = db.session.scalars(select(User.email).where(User.role == "beheerder", User.active)).all()
+            assert sorted(outcomes) == ["demoted", "er moet altijd minstens één actieve beheerder zijn; maak "
+                                                   "eerst iemand anders beheerder"], attempt
+            assert len(left) == 1, attempt
+            # Both beheerders again for the next attempt.
+            for user_id in ids:
+                db.session.get(User, user_id).role = "beheerder"
+            db.session.commit()
+            db.session.remove()
+
+
+def test_the_last_beheerder_cannot_be_deactivated_by_another_account_either(app, staff):
+    with app.app_context():
+        beheerder = db.session.scalars(select(User).where(User.role == "beheerder")).one()
+        with pytest.raises(UserError):
+            set_active(beheerder, False, actor="manager@example.nl")
+        db.session.rollback()
+        assert db.session.get(User, beheerder.id).active

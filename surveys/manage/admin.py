@@ -137,7 +137,10 @@ def change_role(user_id: int):
         return _users_page(row_errors={user.id: "U kunt uw eigen rol niet wijzigen. Vraag dit aan een andere "
                                                 "beheerder."}, status=409)
     if form.role.data != user.role:
-        users.change_role(user, form.role.data, actor=current_user.email)
+        try:
+            users.change_role(user, form.role.data, actor=current_user.email)
+        except users.UserError as error:
+            return _users_page(row_errors={user.id: f"{str(error).capitalize()}."}, status=409)
         flash(f"{user.email} heeft nu de rol {user.role}.")
     return redirect(url_for("manage.users"), code=303)
 
@@ -156,7 +159,10 @@ def set_active(user_id: int):
         return _users_page(row_errors={user.id: "U kunt uw eigen account niet deactiveren. Vraag dit aan een "
                                                 "andere beheerder."}, status=409)
     if active != user.active:
-        users.set_active(user, active, actor=current_user.email)
+        try:
+            users.set_active(user, active, actor=current_user.email)
+        except users.UserError as error:
+            return _users_page(row_errors={user.id: f"{str(error).capitalize()}."}, status=409)
         flash(f"Account {user.email} is {'weer actief' if active else 'gedeactiveerd'}.")
     return redirect(url_for("manage.users"), code=303)
 

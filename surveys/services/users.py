@@ -5,7 +5,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, User
-from . import audit
+from . import audit, transaction
 
 MIN_PASSWORD_LENGTH = 12
 # A fixed hash to compare against when the account does not exist, so both cases take as long.
@@ -94,17 +94,39 @@ def list_users() -> list[User]:
 
 
 def change_role(user: User, role: str, *, actor: str) -> None:
+    """Give the account another role and end its sessions; never the last active beheerder's."""
     if role not in ROLES:
         raise UserError(f"onbekende rol '{role}'")
-    old = user.role
-    user.role = role
-    _end_sessions(user)  # a session keeps no rights its account no longer has
-    audit.record("role_changed", actor=actor, detail=f"{user.email}: {old} → {role}", commit=False)
-    db.session.commit()
+    with transaction():
+        _keep_a_beheerder(user, losing=role != "beheerder")
+        old = user.role
+        user.role = role
+        _end_sessions(user)  # a session keeps no rights its account no longer has
+        audit.record("role_changed", actor=actor, detail=f"{user.email}: {old} → {role}", commit=False)
 
 
 def set_active(user: User, active: bool, *, actor: str) -> None:
-    user.active = active
-    _end_sessions(user)  # and a reactivated account does not bring its old sessions back
-    audit.record("user_activated" if active else "user_deactivated", actor=actor, detail=user.email, commit=False)
-    db.session.commit()
+    """(De)activate the account and end its sessions; never the last active beheerder."""
+    with transaction():
+        _keep_a_beheerder(user, losing=not active)
+        user.active = active
+        _end_sessions(user)  # and a reactivated account does not bring its old sessions back
+        audit.record("user_activated" if active else "user_deactivated", actor=actor, detail=user.email,
+                     commit=False)
+
+
+def _keep_a_beheerder(user: User, *, losing: bool) -> None:
+    """Refuse a change that would leave no active beheerder. Two beheerders demoting each other at the same
+    moment must not both succeed, so the check runs under a lock on every active beheerder's row (a no-op
+    UPDATE: row locks on PostgreSQL, the write lock on SQLite) taken before anything is read: the second
+    change waits for the first, then counts what the first left."""
+    db.session.commit()  # end the reads of this request, so the count below comes after the lock
+    if not losing or user.role != "beheerder" or not user.active:
+        return
+    beheerders = (User.role == "beheerder", User.active.is_(True))
+    db.session.execute(update(User).where(*beheerders).values(role=User.role)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(user)
+    others = db.session.scalar(select(func.count()).select_from(User).where(*beheerders, User.id != user.id))
+    if user.role == "beheerder" and user.active and others == 0:
+        raise UserError("er moet altijd minstens één actieve beheerder zijn; maak eerst iemand anders beheerder")
