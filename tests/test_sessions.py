@@ -142,3 +142,45 @@ def test_the_last_beheerder_cannot_be_deactivated_by_another_account_either(app,
             set_active(beheerder, False, actor="manager@example.nl")
         db.session.rollback()
         assert db.session.get(User, beheerder.id).active
+
+
+@pytest.mark.parametrize(("password", "email"), [
+    ("aaaaaaaaaaaa", "beheerder@example.nl"),  # long enough, and no password at all
+    ("wachtwoord1234", "beheerder@example.nl"),
+    ("qwertyuiopas", "beheerder@example.nl"),
+    ("janssen.houten", "p.janssen@houten.nl"),  # the address itself
+    ("kort1!", "beheerder@example.nl"),
+])
+def test_weak_passwords_are_refused_for_new_accounts(app, password, email):
+    with app.app_context(), pytest.raises(UserError):
+        create_user(email, password, "beheerder")
+
+
+@pytest.mark.parametrize("email", ["a@b", "geen-adres", "naam@@example.nl", "naam @example.nl"])
+def test_addresses_that_cannot_be_real_are_refused(app, email):
+    with app.app_context(), pytest.raises(UserError, match="geen geldig e-mailadres"):
+        create_user(email, PASSWORD, "lezer")
+
+
+def test_a_manager_changes_their_password_and_their_other_sessions_end(app, staff):
+    manager = logged_in(app, "manager@example.nl")
+    stolen = copy_of_cookie(app, manager)
+    new = "vier losse woorden: fiets appel regen lamp"
+
+    weak = post_form(manager, "/beheer/wachtwoord", "/beheer/wachtwoord", current=PASSWORD,
+                     new="wachtwoord1234", repeat="wachtwoord1234")
+    assert weak.status_code == 400 and "te makkelijk te raden" in weak.get_data(as_text=True)
+    wrong = post_form(manager, "/beheer/wachtwoord", "/beheer/wachtwoord", current="niet mijn wachtwoord",
+                      new=new, repeat=new)
+    assert wrong.status_code == 400 and "Het huidige wachtwoord klopt niet." in wrong.get_data(as_text=True)
+    changed = post_form(manager, "/beheer/wachtwoord", "/beheer/wachtwoord", current=PASSWORD, new=new, repeat=new)
+
+    assert (changed.status_code, changed.headers["Location"]) == (303, "/beheer/wachtwoord")
+    assert "Uw wachtwoord is gewijzigd" in manager.get("/beheer/wachtwoord").get_data(as_text=True)
+    assert manager.get("/beheer/").status_code == 200  # this browser stays logged in
+    assert stolen.get("/beheer/").status_code == 302  # the copied cookie is worth nothing
+    client = app.test_client()
+    page = client.get("/beheer/inloggen")
+    old = client.post("/beheer/inloggen", data={"email": "manager@example.nl", "password": PASSWORD,
+                                                "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert old.status_code == 401

@@ -2,12 +2,12 @@
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..extensions import limiter, login_manager
 from ..services import users
@@ -38,6 +38,16 @@ def role_required(role: str):
         wrapped.required_role = role
         return wrapped
     return decorator
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Huidig wachtwoord", validators=[InputRequired("Vul uw huidige wachtwoord in."),
+                                                             Length(max=1000)])
+    new = PasswordField("Nieuw wachtwoord", validators=[InputRequired("Vul een nieuw wachtwoord in."),
+                                                        Length(max=1000)])
+    repeat = PasswordField("Nieuw wachtwoord nog een keer", validators=[
+        InputRequired("Vul het nieuwe wachtwoord nog een keer in."),
+        EqualTo("new", "De twee nieuwe wachtwoorden zijn niet gelijk.")])
 
 
 class LoginForm(FlaskForm):
@@ -96,3 +106,31 @@ def logout():
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)
+
+
+def _own_account_key() -> str:
+    return f"password:{current_user.get_id()}"
+
+
+@bp.route("/wachtwoord", methods=["GET", "POST"])
+@role_required("lezer")
+@limiter.limit(_account_limit, key_func=_own_account_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code != 303)
+def change_password():
+    """Change one's own password. Every other session of the account ends; this browser stays logged in."""
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            users.change_password(user, form.current.data, form.new.data)
+        except users.UserError as error:
+            field = form.current if "huidige" in str(error) else form.new
+            field.errors = [f"{str(error).capitalize()}."]
+            return render_template("auth/password.html", form=form), 400
+        login_user(user)  # the new session version
+        flash("Uw wachtwoord is gewijzigd. Op andere apparaten bent u uitgelogd.")
+        return redirect(url_for("auth.change_password"), code=303)
+    if request.method == "POST":
+        status = 400
+    return render_template("auth/password.html", form=form), status

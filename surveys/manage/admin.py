@@ -28,6 +28,8 @@ ACTION_LABELS = {
     "login": "Ingelogd",
     "login_failed": "Inloggen mislukt",
     "logout": "Uitgelogd (op elk apparaat)",
+    "password_changed": "Wachtwoord gewijzigd",
+    "password_change_failed": "Wachtwoord wijzigen mislukt (huidig wachtwoord fout)",
     "export": "Download",
     "free_text_viewed": "Open antwoorden bekeken",
     "user_created": "Account aangemaakt",

@@ -1,5 +1,7 @@
 """Staff accounts: creation, password checks and role changes. Passwords are hashed with scrypt."""
 
+import re
+
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,18 +22,46 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def check_new_password(password: str) -> None:
+#: zxcvbn's score (0-4) a password needs: 4, "very unguessable" (about 10^10 guesses and more). Score 3
+#: still let through "Welkom01!2024" and "janssen.houten" for p.janssen@houten.nl; a passphrase of three
+#: or four words reaches 4.
+MIN_PASSWORD_SCORE = 4
+# Words of this service that a guesser tries first, on top of zxcvbn's lists of common passwords and words.
+SERVICE_WORDS = ("sociaal", "team", "houten", "waardering", "surveys", "beheer", "wachtwoord")
+
+
+def check_new_password(password: str, email: str = "") -> None:
+    """At least 12 characters, and not easy to guess: zxcvbn (common passwords, words, names, keyboard
+    patterns, repeats, dates), with the account's own e-mail address and this service's words counted as
+    known to the guesser."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens lang zijn")
+    from zxcvbn import zxcvbn  # its word lists take memory; only password changes need them
+
+    known = [*SERVICE_WORDS, *(part for part in re.split(r"[@._+-]", email.lower()) if len(part) > 2)]
+    if zxcvbn(password[:100], user_inputs=known)["score"] < MIN_PASSWORD_SCORE:
+        raise UserError("dit wachtwoord is te makkelijk te raden (het lijkt op een veelgebruikt wachtwoord, een "
+                        "woord, uw e-mailadres of een patroon); kies bijvoorbeeld vier losse woorden")
+
+
+def valid_email(email: str) -> str:
+    """The address as it will be stored (lower case, trimmed), if it is a real address's shape (a domain
+    with a dot, no spaces); UserError otherwise."""
+    from email_validator import EmailNotValidError, validate_email
+
+    email = normalise_email(email)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise UserError(f"'{email}' is geen geldig e-mailadres") from None
+    return email
 
 
 def create_user(email: str, password: str, role: str, *, actor: str | None = None) -> User:
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
-        raise UserError(f"'{email}' is geen geldig e-mailadres")
+    email = valid_email(email)
     if role not in ROLES:
         raise UserError(f"onbekende rol '{role}'; kies uit {', '.join(ROLES)}")
-    check_new_password(password)
+    check_new_password(password, email)
     if db.session.scalar(select(User).where(func.lower(User.email) == email)):
         raise UserError(f"er is al een account voor {email}")
     user = User(email=email, password_hash=generate_password_hash(password, method="scrypt"), role=role)
@@ -51,6 +81,22 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     audit.record("login", actor=user.email)
     return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The user's own change: the current password first, then a new one that passes the rules. Every
+    session of the account ends (the caller logs this browser in again)."""
+    if not check_password_hash(user.password_hash, current or ""):
+        audit.record("password_change_failed", actor=user.email)
+        raise UserError("het huidige wachtwoord klopt niet")
+    if new == current:
+        raise UserError("kies een ander wachtwoord dan het huidige")
+    check_new_password(new, user.email)
+    with transaction():
+        user.password_hash = generate_password_hash(new, method="scrypt")
+        _end_sessions(user)
+        audit.record("password_changed", actor=user.email, commit=False)
+    db.session.refresh(user)
 
 
 def get_user(user_id: str) -> User | None:
