@@ -109,6 +109,14 @@ BAD_NEW_ACCOUNTS = [
     ({"email": "baas@example.nl", "role": "superuser", "password": PASSWORD}, 400, "role",
      "Kies een rol: beheerder, manager of lezer."),
     ({"email": "baas@example.nl", "password": PASSWORD}, 400, "role", "Kies een rol: beheerder, manager of lezer."),
+    ({"email": "zwak@example.nl", "role": "lezer", "password": "wachtwoord1234"}, 400, "password",
+     "Dit wachtwoord is te makkelijk te raden (het lijkt op een veelgebruikt wachtwoord, een woord, uw "
+     "e-mailadres of een patroon); kies bijvoorbeeld vier losse woorden."),
+    ({"email": "zwak@example.nl", "role": "lezer", "password": "999999999999999999999"}, 400, "password",
+     "Dit wachtwoord is te makkelijk te raden (het lijkt op een veelgebruikt wachtwoord, een woord, uw "
+     "e-mailadres of een patroon); kies bijvoorbeeld vier losse woorden."),
+    ({"email": "iemand@localhost", "role": "lezer", "password": PASSWORD}, 400, "email",
+     "Vul een geldig e-mailadres in, zoals naam@example.nl."),
 ]
 
 

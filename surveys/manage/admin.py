@@ -116,7 +116,13 @@ def create_user():
     try:
         user = users.create_user(form.email.data, form.password.data, form.role.data, actor=current_user.email)
     except users.UserError as error:
-        form.form_errors.append(f"{str(error).capitalize()}.")
+        # Next to the field it is about (the password rules, the address), else above the form.
+        message = f"{str(error).capitalize()}."
+        field = form.password if "wachtwoord" in message else form.email if "e-mailadres" in message else None
+        if field is not None:
+            field.errors = [message]
+        else:
+            form.form_errors.append(message)
         return _users_page(form, status=400)
     except IntegrityError:  # another beheerder made the same account a moment earlier
         db.session.rollback()
