@@ -180,6 +180,10 @@ class User(db.Model):
     # Part of every session's account id (get_id): raising it ends every session of the account at once,
     # whichever browser holds the cookie (logout, a role change, deactivation).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The second factor (TOTP, RFC 6238): the shared secret once enrolled, and the last 30-second step a
+    # code was accepted for, so a code seen over a shoulder cannot be used a second time.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_last_step: Mapped[int | None]
 
     # Flask-Login's user interface
     def get_id(self) -> str:
@@ -196,6 +200,26 @@ class User(db.Model):
     @property
     def is_anonymous(self) -> bool:
         return False
+
+
+class RecoveryCode(db.Model):
+    """One of an account's one-time recovery codes for a lost authenticator app, stored as a hash; used
+    means deleted."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Setting(db.Model):
+    """A setting a beheerder changes in the browser (not in the environment), as text."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500))
 
 
 class AuditEvent(db.Model):

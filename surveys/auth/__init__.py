@@ -1,15 +1,17 @@
 """Login and logout for the management pages, and the role check every management view uses."""
 
+import time
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..extensions import limiter, login_manager
+from ..services import second_factor as second_factors
 from ..services import users
 from ..urls import local_target
 
@@ -83,14 +85,78 @@ def login():
         user = users.authenticate(form.email.data, form.password.data)
         if user:
             session.clear()
-            session.permanent = True  # expires after SESSION_MINUTES without a request
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")), code=303)
+            target = _safe_next(request.args.get("next"))
+            if user.totp_secret:  # the password was right; now the code from the app
+                session["pending_login"] = {"account": user.get_id(), "at": int(time.time()), "next": target}
+                return redirect(url_for("auth.second_factor"), code=303)
+            _log_in(user)
+            return redirect(target, code=303)
         form.password.errors = ["Het e-mailadres of het wachtwoord klopt niet."]
         status = 401
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def _log_in(user) -> None:
+    session.permanent = True  # expires after SESSION_MINUTES without a request
+    login_user(user)
+
+
+#: How long the code page waits after the right password: enough to open the app, too short to come back
+#: to an unlocked browser later.
+PENDING_SECONDS = 300
+
+
+def _pending_login():
+    """The account whose password was right and whose second factor is awaited, with where to go after;
+    None when there is none, it is older than PENDING_SECONDS, or the account changed meanwhile."""
+    pending = session.get("pending_login")
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = users.user_of_session(pending.get("account", ""))
+    if user is None or not user.totp_secret:
+        return None
+    return user, local_target(pending.get("next"), under="/beheer") or url_for("manage.dashboard")
+
+
+def _pending_key() -> str:
+    pending = session.get("pending_login")
+    account = pending.get("account", "") if isinstance(pending, dict) else ""
+    return f"second-factor:{account.partition('.')[0]}:{get_remote_address()}"
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired("Vul de code uit uw app in."), Length(max=40)])
+
+
+@bp.route("/inloggen/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_pending_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code != 303)
+def second_factor():
+    """The second step of a password login: the six-digit code from the authenticator app, or a
+    recovery code. Only right after the right password (see PENDING_SECONDS)."""
+    pending = _pending_login()
+    if pending is None:
+        session.pop("pending_login", None)
+        return redirect(url_for("auth.login"))
+    user, target = pending
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            second_factors.verify(user, form.code.data)
+        except second_factors.SecondFactorError as error:
+            form.code.errors = [f"{str(error).capitalize()}."]
+            status = 401
+        else:
+            session.clear()
+            _log_in(user)
+            return redirect(target, code=303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/second_factor.html", form=form), status
 
 
 def _safe_next(target: str | None) -> str:
@@ -134,3 +200,47 @@ def change_password():
     if request.method == "POST":
         status = 400
     return render_template("auth/password.html", form=form), status
+
+
+class EnrolForm(FlaskForm):
+    code = StringField("Code uit de app", validators=[InputRequired("Vul de code uit uw app in."), Length(max=20)])
+
+
+@bp.route("/tweede-factor", methods=["GET", "POST"])
+@role_required("lezer")
+def enrol():
+    """Switch on the second factor: scan the QR code with an authenticator app, type its code; the ten
+    recovery codes are shown once. Doing it again links a new app (the old one stops working)."""
+    form = EnrolForm()
+    status = 200
+    secret = session.get("enrol_secret")
+    if form.validate_on_submit() and secret:
+        user = current_user._get_current_object()
+        try:
+            codes = second_factors.enrol(user, secret, form.code.data)
+        except second_factors.SecondFactorError as error:
+            form.code.errors = [f"{str(error).capitalize()}."]
+            status = 400
+        else:
+            session.pop("enrol_secret", None)
+            return render_template("auth/enrolled.html", codes=codes)
+    elif request.method == "POST":
+        status = 400
+    if not secret or status == 200:
+        secret = session["enrol_secret"] = second_factors.new_secret()
+    uri = second_factors.provisioning_uri(current_user.email, secret)
+    return render_template("auth/enrol.html", form=form, secret=secret, qr=second_factors.qr_code(uri),
+                           enrolled=bool(current_user.totp_secret),
+                           required=second_factors.required()), status
+
+
+#: What an account without the second factor may still open while the beheerder requires it.
+ENROLMENT_OPEN = ("auth.enrol", "auth.logout", "auth.change_password")
+
+
+def enrolment_first():
+    """While the second factor is required, an account without it is sent to enrol before anything else."""
+    if (current_user.is_authenticated and not current_user.totp_secret
+            and request.endpoint not in ENROLMENT_OPEN and second_factors.required()):
+        return redirect(url_for("auth.enrol"))
+    return None

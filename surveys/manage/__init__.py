@@ -4,9 +4,10 @@ Every view states the least role it needs with auth.role_required; a test walks 
 from flask import Blueprint
 from flask_login import current_user
 
-from ..auth import ROLE_RANK
+from ..auth import ROLE_RANK, enrolment_first
 
 bp = Blueprint("manage", __name__, url_prefix="/beheer")
+bp.before_request(enrolment_first)
 
 #: (endpoint, menu label, least role) of each management area; the modules below add theirs.
 MENU: list[tuple[str, str, str]] = [("manage.rounds", "Meetrondes", "manager"),

@@ -13,7 +13,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, Regexp, ValidationE
 from ..auth import role_required
 from ..extensions import db
 from ..models import ROLES
-from ..services import audit, retention, users
+from ..services import audit, retention, second_factor, users
 from . import bp
 
 ROLE_LABELS = {
@@ -28,6 +28,13 @@ ACTION_LABELS = {
     "login": "Ingelogd",
     "login_failed": "Inloggen mislukt",
     "logout": "Uitgelogd (op elk apparaat)",
+    "login_second_factor": "Ingelogd met tweede factor",
+    "login_second_factor_failed": "Tweede factor fout",
+    "recovery_code_used": "Herstelcode gebruikt",
+    "second_factor_enrolled": "Tweede factor ingesteld",
+    "second_factor_reset": "Tweede factor uitgezet door beheerder",
+    "second_factor_required": "Tweede factor verplicht gemaakt",
+    "second_factor_optional": "Tweede factor niet meer verplicht",
     "password_changed": "Wachtwoord gewijzigd",
     "password_change_failed": "Wachtwoord wijzigen mislukt (huidig wachtwoord fout)",
     "export": "Download",
@@ -88,7 +95,8 @@ class ActiveForm(FlaskForm):
 def _users_page(new_form: NewUserForm | None = None, row_errors: dict | None = None, status: int = 200):
     return render_template("manage/admin_users.html", accounts=users.list_users(),
                            new_form=new_form or NewUserForm(formdata=None), row_errors=row_errors or {},
-                           role_labels=ROLE_LABELS, roles=ROLES), status
+                           role_labels=ROLE_LABELS, roles=ROLES,
+                           second_factor_required=second_factor.required()), status
 
 
 def _account_or_404(user_id: int):
@@ -150,6 +158,40 @@ def change_role(user_id: int):
         except users.UserError as error:
             return _users_page(row_errors={user.id: f"{str(error).capitalize()}."}, status=409)
         flash(f"{user.email} heeft nu de rol {user.role}.")
+    return redirect(url_for("manage.users"), code=303)
+
+
+@bp.route("/gebruikers/<int:user_id>/tweede-factor", methods=["POST"])
+@role_required("beheerder")
+def reset_second_factor(user_id: int):
+    """Switch off another account's second factor (a lost phone): it enrols again at its next login."""
+    user = _account_or_404(user_id)
+    if user.id == current_user.id:
+        return _users_page(row_errors={user.id: "U kunt uw eigen tweede factor niet opnieuw instellen. Koppel een "
+                                                "nieuwe app via Tweede factor, of vraag het een andere beheerder."},
+                           status=409)
+    if user.totp_secret:
+        second_factor.reset(user, actor=current_user.email)
+        flash(f"De tweede factor van {user.email} staat uit; bij de volgende keer inloggen stelt deze hem opnieuw in.")
+    return redirect(url_for("manage.users"), code=303)
+
+
+class RequiredForm(FlaskForm):
+    required = StringField("Verplicht", validators=[InputRequired("Kies verplicht of niet verplicht."),
+                                                    AnyOf(("0", "1"), message="Kies verplicht of niet verplicht.")])
+
+
+@bp.route("/gebruikers/tweede-factor-verplicht", methods=["POST"])
+@role_required("beheerder")
+def require_second_factor():
+    """Require the second factor of every account (or no longer): who has none enrols at the next click."""
+    form = RequiredForm()
+    if not form.validate_on_submit():
+        abort(400, "Kies verplicht of niet verplicht.")
+    required = form.required.data == "1"
+    second_factor.set_required(required, actor=current_user.email)
+    flash("De tweede factor is nu verplicht voor iedereen." if required else
+          "De tweede factor is niet meer verplicht.")
     return redirect(url_for("manage.users"), code=303)
 
 

@@ -94,7 +94,7 @@ def change_password(user: User, current: str, new: str) -> None:
     check_new_password(new, user.email)
     with transaction():
         user.password_hash = generate_password_hash(new, method="scrypt")
-        _end_sessions(user)
+        end_sessions_of(user)
         audit.record("password_changed", actor=user.email, commit=False)
     db.session.refresh(user)
 
@@ -114,7 +114,7 @@ def user_of_session(session_id: str) -> User | None:
     return user if user is not None and user.active and user.session_version == int(version) else None
 
 
-def _end_sessions(user: User) -> None:
+def end_sessions_of(user: User) -> None:
     """End every session of the account, in the caller's transaction (one UPDATE, so two at once both
     count)."""
     db.session.execute(update(User).where(User.id == user.id)
@@ -124,7 +124,7 @@ def _end_sessions(user: User) -> None:
 
 def end_sessions(user: User, *, actor: str) -> None:
     """Log the account out everywhere: every browser that holds one of its session cookies."""
-    _end_sessions(user)
+    end_sessions_of(user)
     audit.record("logout", actor=actor, commit=False)
     db.session.commit()
 
@@ -147,7 +147,7 @@ def change_role(user: User, role: str, *, actor: str) -> None:
         _keep_a_beheerder(user, losing=role != "beheerder")
         old = user.role
         user.role = role
-        _end_sessions(user)  # a session keeps no rights its account no longer has
+        end_sessions_of(user)  # a session keeps no rights its account no longer has
         audit.record("role_changed", actor=actor, detail=f"{user.email}: {old} → {role}", commit=False)
 
 
@@ -156,7 +156,7 @@ def set_active(user: User, active: bool, *, actor: str) -> None:
     with transaction():
         _keep_a_beheerder(user, losing=not active)
         user.active = active
-        _end_sessions(user)  # and a reactivated account does not bring its old sessions back
+        end_sessions_of(user)  # and a reactivated account does not bring its old sessions back
         audit.record("user_activated" if active else "user_deactivated", actor=actor, detail=user.email,
                      commit=False)
 
