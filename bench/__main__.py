@@ -79,7 +79,7 @@ class Bench:
     # --- submissions ---------------------------------------------------------------------------------------
 
     def load(self, server: Server, db_pids, mode: str, clients: int, *, seconds: float | None = None,
-             quiet: bool = False) -> dict:
+             quiet: bool = False, label: str | None = None) -> dict:
         """One cell: the load generator against one server. Besides rates and latencies, the CPU time the
         server spent per request (gunicorn master and workers, plus PostgreSQL's backends for this database):
         unlike a rate, that moves little when other work on the machine takes CPU away."""
@@ -95,7 +95,7 @@ class Bench:
         cpu_after = server.cpu_seconds() + cpu_seconds(set(before_pids) | set(db_pids()))
         result = measured.json() | {"machine_busy": busy, "server_cpu_s": cpu_after - cpu_before}
         if not quiet:
-            self.say(f"  {mode:7} {clients:2} clients: {result['requests_per_s']:7.1f} req/s, "
+            self.say(f"  {label or mode:7} {clients:2} clients: {result['requests_per_s']:7.1f} req/s, "
                      f"{result['completed_per_s']:6.1f} completed/s, p50 {result['p50_ms']} ms, "
                      f"p99 {result['p99_ms']} ms, errors {result['errors']}, server CPU "
                      f"{1000 * result['server_cpu_s'] / max(result['requests_sent'], 1):.1f} ms/request, "
@@ -138,7 +138,7 @@ class Bench:
                 for _ in range(self.settings.rounds):
                     for cell, server in turn:
                         mode = {"limited": "post", "nginx": "session"}.get(cell, cell)
-                        cells[cell].append(self.load(server, db_pids, mode, clients))
+                        cells[cell].append(self.load(server, db_pids, mode, clients, label=cell))
                 by_clients[clients] = {cell: combine(results) for cell, results in cells.items()}
         databases.drop(url)
         self._submission_rows(kind, by_clients)

@@ -44,6 +44,7 @@ class Production:
     url: str
     instances: list[str]
     certificate: Path
+    wheel: Path
     venv: Path
     workdir: Path
     environment: dict[str, str]
@@ -100,9 +101,9 @@ def _run(args: list, **options) -> None:
                            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
-def build_and_install(folder: Path) -> Path:
+def build_and_install(folder: Path) -> tuple[Path, Path]:
     """Build the wheel from a copy of the checkout's sources and install it with the redis extra in a new
-    virtualenv; return the virtualenv."""
+    virtualenv; return the wheel and the virtualenv."""
     source = folder / "source"
     for name in ("surveys", "migrations"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -114,7 +115,7 @@ def build_and_install(folder: Path) -> Path:
     venv = folder / "venv"
     _run([sys.executable, "-m", "venv", venv], timeout=120)
     _run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", f"{wheel}[redis]"], timeout=600)
-    return venv
+    return wheel, venv
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
@@ -248,7 +249,7 @@ def production(tmp_path_factory):
     """The service in its production shape, for the tests of this folder."""
     require_parts()
     folder = tmp_path_factory.mktemp("production")
-    venv = build_and_install(folder)
+    wheel, venv = build_and_install(folder)
     certificate, key = make_certificate(folder)
     workdir = folder / "var-lib-surveys"  # the unit's WorkingDirectory: not the checkout
     workdir.mkdir()
@@ -270,7 +271,7 @@ def production(tmp_path_factory):
         }
         environment = _venv_environment(venv, settings)
         site = Production(f"https://127.0.0.1:{https_port}", [f"http://127.0.0.1:{port}" for port in ports],
-                          certificate, venv, workdir, environment, database_url, folder / "nginx" / "access.log",
+                          certificate, wheel, venv, workdir, environment, database_url, folder / "nginx" / "access.log",
                           prefix, folder / "nginx" / "error.log")
         site.flask("db", "upgrade")
         site.flask("seed")
