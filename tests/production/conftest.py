@@ -42,6 +42,7 @@ class Production:
     """The running service: nginx's https address, the two instances' own addresses, and what to check with."""
 
     url: str
+    http_url: str  # nginx's plain-HTTP side, which only redirects
     instances: list[str]
     certificate: Path
     wheel: Path
@@ -270,7 +271,8 @@ def production(tmp_path_factory):
             "SURVEYS_RATELIMIT_KEY_PREFIX": prefix,
         }
         environment = _venv_environment(venv, settings)
-        site = Production(f"https://127.0.0.1:{https_port}", [f"http://127.0.0.1:{port}" for port in ports],
+        site = Production(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}",
+                          [f"http://127.0.0.1:{port}" for port in ports],
                           certificate, wheel, venv, workdir, environment, database_url, folder / "nginx" / "access.log",
                           prefix, folder / "nginx" / "error.log")
         site.flask("db", "upgrade")

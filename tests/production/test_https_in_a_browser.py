@@ -4,7 +4,9 @@ answers the open questionnaire, a partner uses a code link made by `flask invite
 browser sends no Referer (Referrer-Policy: no-referrer)."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -102,6 +104,9 @@ def test_a_partner_uses_a_code_link_once_over_https(production, page, database):
     again = page.goto(url)
     assert again.status == 410
     assert page.locator("h1").inner_text() == "Deze link is al gebruikt"
+    typed = httpx.get(url.replace(production.url, production.http_url))
+    assert typed.status_code == 301
+    assert typed.headers["location"] == f"https://127.0.0.1{urlsplit(url).path}"
     # nginx wrote the open link's requests to its access log, and no request line with a code.
     log = production.access_log.read_text()
     assert "GET /q/client " in log
