@@ -1,5 +1,3 @@
-"""Entry point for WSGI servers: `gunicorn wsgi:app`."""
+"""Entry point for WSGI servers from a checkout: `gunicorn wsgi:app`. Installed: `surveys.wsgi:app`."""
 
-from surveys import create_app
-
-app = create_app()
+from surveys.wsgi import app  # noqa: F401

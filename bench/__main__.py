@@ -14,12 +14,13 @@ import os
 import signal
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from . import bare_app
+from . import bare_app, nginx
 from .databases import Databases, copy_floor
 from .inproc import summary, timed
 from .load import CSRF_PATTERN, percentile
@@ -78,13 +79,15 @@ class Bench:
     # --- submissions ---------------------------------------------------------------------------------------
 
     def load(self, server: Server, db_pids, mode: str, clients: int, *, seconds: float | None = None,
-             quiet: bool = False) -> dict:
+             quiet: bool = False, label: str | None = None) -> dict:
         """One cell: the load generator against one server. Besides rates and latencies, the CPU time the
         server spent per request (gunicorn master and workers, plus PostgreSQL's backends for this database):
         unlike a rate, that moves little when other work on the machine takes CPU away."""
         seconds = seconds or self.settings.seconds / self.settings.rounds
         args = [sys.executable, "-m", "bench.load", "--base", server.base, "--mode", mode,
                 "--clients", str(clients), "--seconds", str(seconds), "--warmup", str(self.settings.warmup)]
+        if getattr(server, "cafile", None):
+            args += ["--cafile", server.cafile]
         before_pids = db_pids()
         cpu_before = server.cpu_seconds() + cpu_seconds(before_pids)
         measured, busy = cpu_busy_during(lambda: run_measured(args, dict(os.environ, PYTHONPATH=str(ROOT))))
@@ -92,7 +95,7 @@ class Bench:
         cpu_after = server.cpu_seconds() + cpu_seconds(set(before_pids) | set(db_pids()))
         result = measured.json() | {"machine_busy": busy, "server_cpu_s": cpu_after - cpu_before}
         if not quiet:
-            self.say(f"  {mode:7} {clients:2} clients: {result['requests_per_s']:7.1f} req/s, "
+            self.say(f"  {label or mode:7} {clients:2} clients: {result['requests_per_s']:7.1f} req/s, "
                      f"{result['completed_per_s']:6.1f} completed/s, p50 {result['p50_ms']} ms, "
                      f"p99 {result['p99_ms']} ms, errors {result['errors']}, server CPU "
                      f"{1000 * result['server_cpu_s'] / max(result['requests_sent'], 1):.1f} ms/request, "
@@ -108,25 +111,34 @@ class Bench:
         # The app as production runs it also counts every post against a rate limit (per worker, in memory);
         # the load comes from one address, so that app gets a limit it never reaches.
         limited_env = {"SURVEYS_RATELIMIT_ENABLED": "true", "SURVEYS_OPEN_LINK_LIMIT": "100000000 per hour"}
-        with gunicorn(BARE, url, workers=self.settings.workers) as bare, \
-                gunicorn(APP, url, workers=self.settings.workers) as app, \
-                gunicorn(APP, url, workers=self.settings.workers, **limited_env) as limited:
+        with ExitStack() as servers:
+            bare = servers.enter_context(gunicorn(BARE, url, workers=self.settings.workers))
+            app = servers.enter_context(gunicorn(APP, url, workers=self.settings.workers))
+            limited = servers.enter_context(gunicorn(APP, url, workers=self.settings.workers, **limited_env))
+            # The same app behind nginx with TLS (deploy/nginx.conf), as production runs it.
+            fronted = servers.enter_context(nginx.nginx_in_front(app)) if nginx.available() else None
+            if fronted is None and not any("nginx" in note for note in self.notes):
+                self.notes.append(f"nginx not found at {nginx.NGINX}: the row through nginx with TLS is missing.")
             # A worker compiles templates and fills its caches on its first requests: run those unmeasured.
             self.load(bare, db_pids, "bare", 8, seconds=2 * self.settings.warmup, quiet=True)
-            for server in (app, limited):
-                self.load(server, db_pids, "session", 8, seconds=2 * self.settings.warmup, quiet=True)
+            for server in (app, limited, fronted):
+                if server is not None:
+                    self.load(server, db_pids, "session", 8, seconds=2 * self.settings.warmup, quiet=True)
             for clients in self.settings.clients:
                 cells: dict[str, list[dict]] = {"bare": [], "post": [], "session": []}
                 turn = [("bare", bare), ("post", app), ("session", app)]
                 if clients == min(self.settings.clients):
                     cells["limited"] = []
                     turn.append(("limited", limited))
+                    if fronted is not None:
+                        cells["nginx"] = []
+                        turn.append(("nginx", fronted))
                 # Short cells in turns (bare, POST, session, bare, …): other work on the machine then weighs
                 # on all of them alike, not on whichever happened to run at a bad moment.
                 for _ in range(self.settings.rounds):
                     for cell, server in turn:
-                        mode = "post" if cell == "limited" else cell
-                        cells[cell].append(self.load(server, db_pids, mode, clients))
+                        mode = {"limited": "post", "nginx": "session"}.get(cell, cell)
+                        cells[cell].append(self.load(server, db_pids, mode, clients, label=cell))
                 by_clients[clients] = {cell: combine(results) for cell, results in cells.items()}
         databases.drop(url)
         self._submission_rows(kind, by_clients)
@@ -155,6 +167,23 @@ class Bench:
                 post["requests_per_s"] >= 0.5 * bare["requests_per_s"]))
             if clients != low:
                 continue
+            if "nginx" in cells:
+                fronted = cells["nginx"]
+                share = fronted["completed_per_s"] / session["completed_per_s"]
+                # CPU per completed response (nginx and gunicorn together against gunicorn alone) moves little
+                # when other work takes the cores: what the two would give on cores of their own.
+                cpu = {name: 1000 * cell["server_cpu_s"] / max(cell["completed_sent"], 1)
+                       for name, cell in (("nginx", fronted), ("direct", session))}
+                rows.append(Row(
+                    f"completed responses/s through nginx with TLS (deploy/nginx.conf; a new TLS connection per "
+                    f"respondent, kept for its GET and POST), {db}, {clients} clients",
+                    f"{fronted['completed_per_s']:.0f}/s (turns {_turns(fronted, 'completed_per_s')}), "
+                    f"p50 {fronted['p50_ms']:.1f} ms, p99 {fronted['p99_ms']:.1f} ms, errors {fronted['errors']}; "
+                    f"{cpu['nginx']:.1f} ms CPU per response (nginx + gunicorn)",
+                    f"direct to gunicorn {session['completed_per_s']:.0f}/s (turns "
+                    f"{_turns(session, 'completed_per_s')}), {cpu['direct']:.1f} ms CPU per response",
+                    f"{share:.0%} (by CPU per response: {cpu['direct'] / cpu['nginx']:.0%})", "≥ 70 % of direct",
+                    share >= 0.7 and fronted["errors"] == 0))
             limited = cells["limited"]
             rows.append(Row(
                 f"POST alone with the rate limit on (as in production; memory storage), {db}, {clients} clients",

@@ -14,7 +14,9 @@ Modes:
 - ``bare``: POST the same form body to the baseline app's /insert (bench/bare_app.py).
 
 HTTP/1.1 is spoken directly over asyncio streams, one connection per request as gunicorn's sync workers
-close them anyway. A general client (httpx) spent about 2 ms of CPU per request here, more than the bare
+close them anyway. Against https:// (nginx in front, --cafile its certificate) each respondent opens one
+TLS connection and keeps it for the form and the answers, as a browser does; the next respondent opens a
+new one (a full handshake each). A general client (httpx) spent about 2 ms of CPU per request here, more than the bare
 endpoint itself, on the same two cores as the server it measures; this costs a tenth of that.
 
 Prints one JSON object: requests, completed, errors, per-second rates over the measured window, p50/p99
@@ -26,6 +28,7 @@ import asyncio
 import json
 import re
 import resource
+import ssl
 import time
 from urllib.parse import urlencode, urlsplit
 
@@ -45,26 +48,75 @@ class HttpError(Exception):
 async def fetch(host: str, port: int, method: str, path: str, *, body: bytes = b"",
                 cookie: str | None = None) -> tuple[int, str | None, str]:
     """One request on a new connection: (status, the session cookie it set or None, body text)."""
-    head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
-            "User-Agent: surveys-bench", "Accept: text/html"]
-    if cookie:
-        head.append(f"Cookie: {cookie}")
-    if method == "POST":
-        head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        writer.write(_request(host, port, method, path, body, cookie, keep_alive=False))
         data = await reader.read()  # to the end: the server closes the connection after its answer
     finally:
         writer.close()
     header, separator, content = data.partition(b"\r\n\r\n")
     if not separator:
         raise HttpError("incomplete answer")
+    return _answer(header, content)
+
+
+def _request(host: str, port: int, method: str, path: str, body: bytes, cookie: str | None, *,
+             keep_alive: bool) -> bytes:
+    head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: " + ("keep-alive" if keep_alive
+                                                                                   else "close"),
+            "User-Agent: surveys-bench", "Accept: text/html"]
+    if cookie:
+        head.append(f"Cookie: {cookie}")
+    if method == "POST":
+        head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _answer(header: bytes, content: bytes) -> tuple[int, str | None, str]:
     lines = header.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     cookies = [line.split(":", 1)[1].strip().split(";", 1)[0] for line in lines[1:]
                if line.lower().startswith("set-cookie:")]
     return status, (cookies[-1] if cookies else None), content.decode("utf-8", errors="replace")
+
+
+class KeptConnection:
+    """One TLS connection kept open for several requests, each answer read by its Content-Length (or its
+    chunks): a browser's connection to nginx."""
+
+    def __init__(self, host: str, port: int, tls: ssl.SSLContext):
+        self.host, self.port, self.tls = host, port, tls
+        self.streams = None
+
+    async def fetch(self, method: str, path: str, *, body: bytes = b"",
+                    cookie: str | None = None) -> tuple[int, str | None, str]:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port, ssl=self.tls,
+                                                         server_hostname=self.host)
+        reader, writer = self.streams
+        writer.write(_request(self.host, self.port, method, path, body, cookie, keep_alive=True))
+        header = await reader.readuntil(b"\r\n\r\n")
+        fields = {line.split(":", 1)[0].strip().lower(): line.split(":", 1)[1].strip()
+                  for line in header.decode("latin-1").split("\r\n")[1:] if ":" in line}
+        if "content-length" in fields:
+            content = await reader.readexactly(int(fields["content-length"]))
+        elif fields.get("transfer-encoding") == "chunked":
+            content = b""
+            while size := int((await reader.readline()).split(b";")[0], 16):
+                content += await reader.readexactly(size)
+                await reader.readline()
+            await reader.readline()
+        else:
+            content = await reader.read()
+        if fields.get("connection", "").lower() == "close" or not fields.get("content-length") and \
+                fields.get("transfer-encoding") != "chunked":
+            self.close()
+        return _answer(header[:-4], content)
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
 
 
 class Stats:
@@ -104,16 +156,31 @@ def percentile(values: list[float], share: float) -> float | None:
 class Client:
     """One virtual respondent (or poster) with its own session cookie."""
 
-    def __init__(self, host: str, port: int, stats: Stats):
+    def __init__(self, host: str, port: int, stats: Stats, tls: ssl.SSLContext | None = None):
         self.host, self.port, self.stats = host, port, stats
         self.cookie: str | None = None
+        self.connection = KeptConnection(host, port, tls) if tls else None
+
+    async def fetch(self, method: str, path: str, **options) -> tuple[int, str | None, str]:
+        if self.connection is None:
+            return await fetch(self.host, self.port, method, path, **options)
+        try:
+            return await self.connection.fetch(method, path, **options)
+        except BaseException:
+            self.connection.close()  # a half-read answer: the next request needs a clean connection
+            raise
+
+    def new_respondent(self) -> None:
+        """No cookie, and (over TLS) a new connection: the next request is someone else's."""
+        self.cookie = None
+        if self.connection is not None:
+            self.connection.close()
 
     async def form(self) -> str | None:
         """GET the form; the CSRF token on it, or None (counted as an error)."""
         began = time.perf_counter()
         self.stats.sent += 1
-        status, cookie, page = await asyncio.wait_for(
-            fetch(self.host, self.port, "GET", FORM_PATH, cookie=self.cookie), TIMEOUT)
+        status, cookie, page = await asyncio.wait_for(self.fetch("GET", FORM_PATH, cookie=self.cookie), TIMEOUT)
         now = time.perf_counter()
         self.cookie = cookie or self.cookie
         match = CSRF_PATTERN.search(page) if status == 200 else None
@@ -126,8 +193,7 @@ class Client:
     async def post(self, path: str, body: bytes) -> None:
         began = time.perf_counter()
         self.stats.sent += 1
-        status, cookie, _ = await asyncio.wait_for(
-            fetch(self.host, self.port, "POST", path, body=body, cookie=self.cookie), TIMEOUT)
+        status, cookie, _ = await asyncio.wait_for(self.fetch("POST", path, body=body, cookie=self.cookie), TIMEOUT)
         now = time.perf_counter()
         self.cookie = cookie or self.cookie
         if status != 303:
@@ -139,9 +205,10 @@ class Client:
             self.stats.completed += 1
 
 
-async def client_loop(host: str, port: int, mode: str, stats: Stats, max_requests: int, budget: list[int]) -> None:
+async def client_loop(host: str, port: int, mode: str, stats: Stats, max_requests: int, budget: list[int],
+                      tls: ssl.SSLContext | None = None) -> None:
     """Until the window ends or the shared request budget is used."""
-    client = Client(host, port, stats)
+    client = Client(host, port, stats, tls)
     bare_body = urlencode(CLIENT_ANSWERS).encode()
     token = None
     while time.perf_counter() < stats.end and budget[0] < max_requests:
@@ -151,7 +218,7 @@ async def client_loop(host: str, port: int, mode: str, stats: Stats, max_request
                 await client.post("/insert", bare_body)
                 continue
             if mode == "session" or token is None:
-                client.cookie = None  # a new respondent: a new session, so a new CSRF token
+                client.new_respondent()  # a new session, so a new CSRF token
                 budget[0] += 1
                 token = await client.form()
                 if token is None:
@@ -159,19 +226,21 @@ async def client_loop(host: str, port: int, mode: str, stats: Stats, max_request
                     continue
             budget[0] += 1
             await client.post(FORM_PATH, urlencode({**CLIENT_ANSWERS, "csrf_token": token}).encode())
-        except (TimeoutError, OSError, HttpError, ValueError, IndexError) as error:
+        except (TimeoutError, OSError, HttpError, ValueError, IndexError, asyncio.IncompleteReadError) as error:
             stats.error(type(error).__name__, time.perf_counter())
             token = None
             await asyncio.sleep(0.05)
 
 
-async def run(base: str, mode: str, clients: int, seconds: float, warmup: float, max_requests: int) -> dict:
+async def run(base: str, mode: str, clients: int, seconds: float, warmup: float, max_requests: int,
+              cafile: str | None = None) -> dict:
     address = urlsplit(base)
+    tls = ssl.create_default_context(cafile=cafile) if address.scheme == "https" else None
     began = time.perf_counter()
     stats = Stats(began + warmup, began + warmup + seconds)
     budget = [0]
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    await asyncio.gather(*(client_loop(address.hostname, address.port, mode, stats, max_requests, budget)
+    await asyncio.gather(*(client_loop(address.hostname, address.port, mode, stats, max_requests, budget, tls)
                            for _ in range(clients)))
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     # The window closes early when the request budget ran out first.
@@ -202,16 +271,18 @@ def _ms(seconds: float | None) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", required=True, help="http://127.0.0.1:PORT (loopback only)")
+    parser.add_argument("--base", required=True, help="http(s)://127.0.0.1:PORT (loopback only)")
+    parser.add_argument("--cafile", help="the certificate to trust for https:// (nginx's self-signed one)")
     parser.add_argument("--mode", choices=("session", "post", "bare"), required=True)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds run before the window opens")
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests")
     args = parser.parse_args()
-    if not re.match(r"http://127\.0\.0\.1:\d+$", args.base):
-        parser.error("--base must be http://127.0.0.1:PORT (loopback only)")
-    result = asyncio.run(run(args.base, args.mode, args.clients, args.seconds, args.warmup, args.max_requests))
+    if not re.match(r"https?://127\.0\.0\.1:\d+$", args.base):
+        parser.error("--base must be http(s)://127.0.0.1:PORT (loopback only)")
+    result = asyncio.run(run(args.base, args.mode, args.clients, args.seconds, args.warmup, args.max_requests,
+                             args.cafile))
     print(json.dumps(result))
 
 

@@ -55,6 +55,10 @@ class Defaults:
     #: Refuse request bodies over 1 MB: the largest honest form is well under 100 kB.
     MAX_CONTENT_LENGTH = 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # a respondent may take their time; the token still binds to the session
+    # No Referer check on HTTPS: Referrer-Policy no-referrer (security.py) means browsers send none, so
+    # Flask-WTF's strict check refused every form behind TLS. The token, bound to the session, and the
+    # SameSite=Lax session cookie are the protection against cross-site posts.
+    WTF_CSRF_SSL_STRICT = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     #: SURVEYS_METRICS_TOKEN. Serve /metrics to whoever sends it as a bearer token (at least 32 characters);
     #: unset, only to clients on this machine that did not come through a proxy (see surveys/monitoring.py).
@@ -97,5 +101,8 @@ def finish(app: Flask) -> None:
         )
 
 
-#: Alembic scripts live at the top of the repository, beside the package.
-MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+#: The Alembic scripts: inside the installed package (setup.cfg maps the repository's top-level migrations/
+#: folder to surveys.migrations), else beside the package in a checkout or an editable install.
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+if not os.path.isdir(MIGRATIONS_DIR):
+    MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

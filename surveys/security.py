@@ -89,5 +89,5 @@ def init_app(app: Flask) -> None:
         # X-Forwarded-Host is not trusted: links to respondents are built from BASE_URL, never the Host.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
     # The development server (flask run) names itself and Python's version in every reply; gunicorn's banner
-    # is removed in gunicorn.conf.py.
+    # is removed in surveys/gunicorn_conf.py.
     WSGIRequestHandler.send_response = _send_response_without_server
