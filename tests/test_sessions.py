@@ -150,6 +150,7 @@ def test_the_last_beheerder_cannot_be_deactivated_by_another_account_either(app,
     ("qwertyuiopas", "beheerder@example.nl"),
     ("janssen.houten", "p.janssen@houten.nl"),  # the address itself
     ("kort1!", "beheerder@example.nl"),
+    ("a" * 100, "beheerder@example.nl"),  # longer than zxcvbn reads (72)
 ])
 def test_weak_passwords_are_refused_for_new_accounts(app, password, email):
     with app.app_context(), pytest.raises(UserError):
@@ -184,3 +185,9 @@ def test_a_manager_changes_their_password_and_their_other_sessions_end(app, staf
     old = client.post("/beheer/inloggen", data={"email": "manager@example.nl", "password": PASSWORD,
                                                 "csrf_token": csrf_token(page.get_data(as_text=True))})
     assert old.status_code == 401
+
+
+def test_a_strong_password_longer_than_72_characters_is_accepted(app):
+    with app.app_context():
+        user = create_user("lang@example.nl", "fiets appel regen lamp " * 5, "lezer")
+        assert user.id is not None
