@@ -1,12 +1,12 @@
 """Command-line interface: `flask --app surveys COMMAND`. Thin wrappers over the services."""
 
 import csv
-from datetime import date
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import periods
 from .periods import PeriodError, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, QuestionnaireError
 from .services import demo as demo_service
@@ -72,7 +72,7 @@ def invite_command(round_id, count, out):
     round_ = get_round(round_id)
     if round_ is None:
         raise click.BadParameter(f"there is no round {round_id}", param_hint="ROUND_ID")
-    if round_.closes_on < date.today():
+    if round_.closes_on < periods.today():
         # Its codes would only ever show "this round is closed".
         raise click.BadParameter(f"round {round_id} ({round_.questionnaire} {round_.period}) closed on "
                                  f"{round_.closes_on.isoformat()}; open a new round for new invitations",
@@ -95,7 +95,7 @@ def invite_command(round_id, count, out):
 def import_responses_command(questionnaire, file):
     """Import paper forms from CSV: every row, or none and a list of every bad row."""
     try:
-        stored = import_responses(questionnaire, file.read(), today=date.today())
+        stored = import_responses(questionnaire, file.read(), today=periods.today())
     except ImportRejected as rejected:
         click.echo(f"Nothing imported: {len(rejected.problems)} problem(s) in {file.name}:", err=True)
         for problem in rejected.problems:

@@ -6,6 +6,7 @@ import functools
 import os
 import subprocess
 import sys
+import tomllib
 
 import flask
 import pytest
@@ -13,6 +14,7 @@ import pytest
 import surveys
 from surveys import create_app
 from surveys.config import ConfigurationError
+from surveys.questionnaires import load_questionnaire, parse_questionnaire
 
 from .server import ROOT, free_port
 
@@ -286,3 +288,15 @@ def test_gunicorn_shows_the_message_and_stops(instance):
     assert "Traceback" not in done.stderr
     assert ("Error: surveys cannot start with this configuration:\n  SURVEYS_SECRET_KEY: the secret key has 18 "
             "characters; it needs at least 32. Set it in the environment") in done.stderr
+
+
+def test_a_questionnaire_that_sets_no_minimum_n_takes_the_default_min_n(instance, monkeypatch):
+    definition = tomllib.loads((ROOT / "surveys" / "questionnaires" / "gemeente.toml").read_text(encoding="utf-8"))
+    del definition["min_n"]
+    without = parse_questionnaire(definition, "gemeente.toml")
+    monkeypatch.setenv("SURVEYS_DEFAULT_MIN_N", "8")
+
+    with create_app({"TESTING": True}).app_context():
+        assert without.min_n == 8
+        assert load_questionnaire("gemeente").min_n == 3  # a questionnaire's own minimum wins
+    assert without.min_n == 5  # no app running: the documented default
