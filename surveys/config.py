@@ -1,5 +1,6 @@
 """Default configuration. Every key can be overridden in ``instance/config.py`` or by an environment
-variable ``SURVEYS_<KEY>`` (values are read as JSON where they parse, else as text)."""
+variable ``SURVEYS_<KEY>`` (values are read as JSON where they parse, else as text). `finish` checks each
+key by its type when the app is made, and a bad value stops the start with a message naming the key."""
 
 import math
 import os
@@ -88,6 +89,8 @@ PLACEHOLDER_SECRETS = {None, "", "change-me"}
 PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "placeholder", "your-secret", "example")
 SECRET_MIN_LENGTH = 32
 MAKE_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
+#: Keys whose value is never repeated in a message: they may hold a password.
+UNSHOWN = {"DATABASE_URL", "RATELIMIT_STORAGE_URI", "SMTP_PASSWORD"}
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off"}
 
@@ -147,7 +150,9 @@ def validate(config, *, development: bool, instance_path: str) -> None:
         try:
             config[key] = parse(config.get(key))
         except _Problem as problem:
-            problems.append(f"SURVEYS_{key} = {config.get(key)!r}: {problem}")
+            # A URL may hold a password, and the message goes to logs: name those keys without their value.
+            shown = "(value not shown)" if key in UNSHOWN else f"= {config.get(key)!r}"
+            problems.append(f"SURVEYS_{key} {shown}: {problem}")
     try:
         config["SECRET_KEY"] = secret_key(config.get("SECRET_KEY"), development=development)
     except _Problem as problem:

@@ -187,13 +187,13 @@ BOOLEAN = "expected true or false (also accepted: 1/0, yes/no, on/off)"
      "service's address as http(s)://host[:port][/path], e.g. https://waardering.example.nl"),
     ("BASE_URL", "https://waardering.example.nl:80a", "SURVEYS_BASE_URL = 'https://waardering.example.nl:80a': "
      "the port in this address is not a number"),
-    ("DATABASE_URL", "postgres//surveys@db/surveys", "SURVEYS_DATABASE_URL = 'postgres//surveys@db/surveys': "
+    ("DATABASE_URL", "postgres//surveys@db/surveys", "SURVEYS_DATABASE_URL (value not shown): "
      "expected an SQLAlchemy URL of SQLite or PostgreSQL, e.g. postgresql://surveys@db.example/surveys or "
      "sqlite:////srv/surveys/surveys.sqlite3"),
-    ("DATABASE_URL", "mysql://surveys@db/surveys", "SURVEYS_DATABASE_URL = 'mysql://surveys@db/surveys': "
+    ("DATABASE_URL", "mysql://surveys:geheim@db/surveys", "SURVEYS_DATABASE_URL (value not shown): "
      "expected an SQLAlchemy URL of SQLite or PostgreSQL, e.g. postgresql://surveys@db.example/surveys or "
      "sqlite:////srv/surveys/surveys.sqlite3"),
-    ("RATELIMIT_STORAGE_URI", "localhost:6379", "SURVEYS_RATELIMIT_STORAGE_URI = 'localhost:6379': expected "
+    ("RATELIMIT_STORAGE_URI", "localhost:6379", "SURVEYS_RATELIMIT_STORAGE_URI (value not shown): expected "
      "memory:// or a rate-limit store such as redis://host:6379 (schemes: memcached, memory, mongodb, "
      "mongodb+srv, redis, redis+cluster, redis+sentinel, redis+unix, rediss, valkey, valkey+cluster, "
      "valkey+sentinel, valkey+unix, valkeys)"),
