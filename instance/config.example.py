@@ -11,3 +11,6 @@ SECRET_KEY = "change-me"
 
 # The address respondents see in invitation links and letters.
 # BASE_URL = "https://waardering.example.nl"
+
+# The organisation's time zone: it decides the day (and so the period) of every response.
+# TIMEZONE = "Europe/Amsterdam"

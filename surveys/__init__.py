@@ -26,6 +26,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import csrf, db, init_database, limiter, login_manager, migrate
 
     init_database(app)
+    from . import database
+
+    database.init_app(app)  # every wait for PostgreSQL bounded, so a hanging database gives a 503
     migrate.init_app(app, db, directory=config.MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,10 +1,19 @@
-"""Reporting periods: half-years (``2026-H1``) and quarters (``2026-Q3``).
+"""Reporting periods: half-years (``2026-H1``) and quarters (``2026-Q3``), and the day it is now.
 
-A response belongs to the period of its submission date (DESIGN.md section 4)."""
+A response belongs to the period of its submission date in the organisation's time zone
+(SURVEYS_TIMEZONE, DESIGN.md section 4), never the server's clock zone: `today()` is the one place a day
+is decided."""
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+#: The zone when no app is running (a pure function called from a script); the app's comes from its config.
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 _PATTERN = re.compile(r"^(\d{4})-(H[12]|Q[1-4])$")
 
@@ -68,3 +77,26 @@ def half_year_of(day: date) -> Period:
 
 def quarter_of(day: date) -> Period:
     return Period(day.year, "Q", (day.month - 1) // 3 + 1)
+
+
+def local_date(instant: datetime, zone: ZoneInfo | str) -> date:
+    """The calendar day `instant` falls on in `zone`. A naive instant is UTC, as the database stores them."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(_zone(zone) if isinstance(zone, str) else zone).date()
+
+
+def local_zone() -> ZoneInfo:
+    """The organisation's time zone: SURVEYS_TIMEZONE of the running app (checked at start-up)."""
+    return _zone(current_app.config["TIMEZONE"] if has_app_context() else DEFAULT_TIMEZONE)
+
+
+def today() -> date:
+    """The day it is now in the organisation's time zone: the submission day of a response, the day rounds
+    open and close on, the default period of every page and command."""
+    return local_date(datetime.now(UTC), local_zone())
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)

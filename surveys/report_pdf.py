@@ -40,7 +40,7 @@ from reportlab.platypus import (
     Table,
 )
 
-from . import charts
+from . import charts, periods
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
@@ -326,7 +326,7 @@ def _page_footer(period: Period):
 def halfyear_report_pdf(period: Period | str, *, made_on: date | None = None) -> bytes:
     """The report of one half-year (or, for the cliënt KPIs only, a quarter) as PDF bytes."""
     period = parse_period(period) if isinstance(period, str) else period
-    made_on = made_on or date.today()
+    made_on = made_on or periods.today()
     reports = kpi_results(period)
     _register_fonts()
     styles = _styles()

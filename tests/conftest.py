@@ -103,7 +103,8 @@ def another_app(database_url: str, tmp_path, name: str):
 
 
 def make_app(database_url: str, **overrides):
-    config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+    # A secret of production length, so a test may switch TESTING off (start-up refuses a short one then).
+    config = {"TESTING": True, "SECRET_KEY": "test-secret-for-the-test-suite-0123456789", "DATABASE_URL": database_url,
               "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True, **overrides}
     return create_app(config)
 

@@ -2,10 +2,11 @@
 through the real page (CSRF token included)."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from surveys import periods
 from surveys.extensions import db
 from surveys.models import Answer, InvitationCode, Response
 from surveys.services.rounds import create_round, issue_codes
@@ -32,7 +33,7 @@ def csrf_token(html: str) -> str:
 
 
 def open_round(questionnaire: str, population: int | None = 40, *, days_back: int = 10, days_ahead: int = 10):
-    today = date.today()
+    today = periods.today()
     period = f"{today.year}-H{1 if today.month <= 6 else 2}"
     return create_round(questionnaire, period, opens_on=today - timedelta(days=days_back),
                         closes_on=today + timedelta(days=days_ahead), population=population)

@@ -62,7 +62,7 @@ def gunicorn_server(database_url: str, *, workers: int = 4, env: dict | None = N
     environment = {
         **os.environ,
         "SURVEYS_DATABASE_URL": database_url,
-        "SURVEYS_SECRET_KEY": "server-test-secret",
+        "SURVEYS_SECRET_KEY": "server-test-secret-0123456789abcdef",
         "SURVEYS_RATELIMIT_ENABLED": "false",
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
         **(env or {}),

@@ -8,7 +8,9 @@ import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
 
+from surveys import periods
 from surveys.answers import AnswerValue
+from surveys.config import ConfigurationError
 from surveys.extensions import db
 from surveys.models import Answer, AuditEvent, InvitationCode, Response, Round, User
 from surveys.services.questionnaires import current_version
@@ -245,7 +247,7 @@ def retention_data(app):
     """A round that closed yesterday and one whose last day is today, each with codes (with and
     without an e-mail address, one used), and responses with free text from long ago and lately.
     Returns what a purge should leave and what it should remove."""
-    today = date.today()
+    today = periods.today()
     with app.app_context():
         closed = create_round("partner", "2026-H1", opens_on=today - timedelta(days=40),
                               closes_on=today - timedelta(days=1), population=40)
@@ -302,7 +304,7 @@ def check_purged_exactly(before, after, data):
 
 
 def test_purge_deletes_exactly_the_closed_rounds_codes_and_old_free_text(app, retention_data):
-    today = date.today()
+    today = periods.today()
     with app.app_context():
         before = snapshot()
         result = purge(today, actor="beheerder@example.nl")
@@ -327,7 +329,7 @@ def test_purge_deletes_exactly_the_closed_rounds_codes_and_old_free_text(app, re
 
 
 def test_the_purge_command_prints_its_counts(app, runner, retention_data):
-    today, cutoff = date.today().isoformat(), retention_data["cutoff"].isoformat()
+    today, cutoff = periods.today().isoformat(), retention_data["cutoff"].isoformat()
     with app.app_context():
         before = snapshot()
     first = runner.invoke(args=["purge"])
@@ -346,23 +348,26 @@ def test_free_text_months_comes_from_the_configuration(database_url, retention_d
     """With FREE_TEXT_MONTHS = 12 the free text of exactly 24 months ago goes too; last month's stays."""
     other = make_app(database_url, FREE_TEXT_MONTHS=12)
     with other.app_context():
-        result = purge(date.today())
+        result = purge(periods.today())
         kept = set(db.session.scalars(select(Answer.text).where(Answer.text.is_not(None))))
         db.session.remove()
         db.engine.dispose()
     assert (result.codes_deleted, result.free_texts_deleted) == (3, 4) and kept == {"recent antwoord"}
-    assert result.free_text_cutoff == years_ago(date.today(), 1)
+    assert result.free_text_cutoff == years_ago(periods.today(), 1)
 
 
 @pytest.mark.parametrize("months", [0, -3, "twee jaar", True])
 def test_an_unusable_free_text_months_setting_purges_nothing(database_url, retention_data, months):
-    other = make_app(database_url, FREE_TEXT_MONTHS=months)
+    with pytest.raises(ConfigurationError, match="SURVEYS_FREE_TEXT_MONTHS = .*: expected a whole number from 1"):
+        make_app(database_url, FREE_TEXT_MONTHS=months)  # refused at start-up
+    other = make_app(database_url)
+    other.config["FREE_TEXT_MONTHS"] = months  # and should it change afterwards, purge still refuses it
     result = other.test_cli_runner().invoke(args=["purge"])
     assert result.exit_code == 1 and "FREE_TEXT_MONTHS" in result.output
     with other.app_context():
         before = snapshot()
         with pytest.raises(RetentionError, match="FREE_TEXT_MONTHS"):
-            purge(date.today())
+            purge(periods.today())
         assert snapshot() == before and snapshot()["answers"]
         db.session.remove()
         db.engine.dispose()

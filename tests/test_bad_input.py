@@ -3,12 +3,12 @@ clear Dutch message, nothing stored, and the link still works for a second try (
 
 import html
 import re
-from datetime import date
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
 
+from surveys import periods
 from surveys.extensions import db
 from surveys.models import Answer
 from surveys.services.rounds import new_code
@@ -303,6 +303,6 @@ def test_a_code_outside_its_round_cannot_answer(app, client, days_back, days_ahe
 def test_the_last_day_of_a_round_still_counts(app, client):
     with app.app_context():
         round_ = open_round("client", days_back=30, days_ahead=0)
-        assert round_.closes_on == date.today()
+        assert round_.closes_on == periods.today()
         (code,) = codes_for(round_)
     assert fill_in(client, f"/r/{code}", GOOD_ANSWERS["client"]).status_code == 303

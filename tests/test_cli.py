@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 import surveys.questionnaires as questionnaire_files
+from surveys import periods
 from surveys.extensions import db
 from surveys.models import Answer, InvitationCode, QuestionnaireVersion, Response, Round
 from surveys.periods import half_year_of
+from surveys.periods import today as local_today
 from surveys.questionnaires import load_kpis, load_questionnaire
 from surveys.services.rounds import hash_code, new_code
 
@@ -179,7 +181,7 @@ def test_rounds_create_refuses_bad_input_clearly(app, runner, args, message):
 
 
 def test_invite_writes_working_links_and_stores_only_hashes(app, client, runner, tmp_path):
-    period = str(half_year_of(date.today()))
+    period = str(half_year_of(periods.today()))
     round_id = int(runner.invoke(args=["rounds", "create", "partner", period, "--population", "40"]).output)
     out = tmp_path / "links.csv"
 
@@ -211,7 +213,7 @@ def test_invite_links_use_the_configured_base_url(database_url, tmp_path):
     with app.app_context():
         db.create_all()
     runner = app.test_cli_runner()
-    round_id = runner.invoke(args=["rounds", "create", "medewerker", str(half_year_of(date.today()))]).output.strip()
+    round_id = runner.invoke(args=["rounds", "create", "medewerker", str(half_year_of(periods.today()))]).output.strip()
     out = tmp_path / "links.csv"
 
     assert runner.invoke(args=["invite", round_id, "--count", "2", "--out", str(out)]).exit_code == 0
@@ -274,7 +276,7 @@ def c1_figures() -> dict[str, tuple[int, int, int]]:
 
 
 def test_demo_fills_four_half_years_with_every_questionnaire(app, runner):
-    this = half_year_of(date.today())
+    this = half_year_of(local_today())
     periods = [this.previous().previous().previous(), this.previous().previous(), this.previous(), this]
 
     result = runner.invoke(args=["demo", "--responses", "500", "--seed", "1"])
@@ -298,7 +300,7 @@ def test_demo_fills_four_half_years_with_every_questionnaire(app, runner):
         assert load_questionnaire("gemeente").min_n == 3
         assert demo_figures()[("gemeente", str(periods[1]))] == 2
         # No response lies in the future, and C1 (required) is answered in every cliënt response.
-        assert db.session.scalar(select(func.max(Response.submitted_on))) <= date.today()
+        assert db.session.scalar(select(func.max(Response.submitted_on))) <= local_today()
         c1 = c1_figures()
         assert {half_year: n + unknown for half_year, (n, _, unknown) in c1.items()} == {
             str(p): n for p, n in zip(periods, expected["client"], strict=True)}

@@ -2,12 +2,11 @@
 the same seed stores the same rows, and the answers have the shape the demo promises."""
 
 from collections import Counter
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from surveys import aggregates
+from surveys import aggregates, periods
 from surveys.extensions import db
 from surveys.models import Answer, AnswerTally, Response, ResponseTally, Round
 from surveys.periods import Period, half_year_of
@@ -19,7 +18,7 @@ from .conftest import another_app
 
 def demo_periods() -> tuple[list[Period], list[Period]]:
     """The demo's four half-years, oldest first, and their eight quarters."""
-    this = half_year_of(date.today())
+    this = half_year_of(periods.today())
     half_years = [this.previous().previous().previous(), this.previous().previous(), this.previous(), this]
     return half_years, [Period(h.year, "Q", q) for h in half_years for q in (2 * h.index - 1, 2 * h.index)]
 

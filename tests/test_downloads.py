@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from surveys import periods
 from surveys.answers import AnswerValue
 from surveys.extensions import db
 from surveys.models import AuditEvent
@@ -108,7 +109,7 @@ def test_a_manager_downloads_the_halfyear_report_with_the_figures_worked_out_by_
     pages = pdf_pages(reply.data)
     cover, table = pages[0], pages[1]
     assert "Stichting Sociaal Team Houten" in cover and f"Waardering {PERIOD}" in cover
-    assert f"Gemaakt op {date.today().day} " in cover
+    assert f"Gemaakt op {periods.today().day} " in cover
 
     rows = table[table.index(f"KPI's in {PERIOD}"):]
     # One row per KPI: label, value, interval, norm, n, response rate, verdict, trend.

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 
+from surveys import periods
 from surveys.answers import AnswerValue
 from surveys.exports import (
     ExportError,
@@ -274,7 +275,7 @@ def test_raw_export_has_answers_never_codes(stored):
     version = current_version("partner")
     for grade, code in zip((5, 6, 7, 8, 9), codes, strict=True):
         code_id = db.session.scalar(select(InvitationCode.id).where(InvitationCode.code_hash == hash_code(code)))
-        store_response(version, partner_response(date.today(), grade, 4, None, None, round_.id),
+        store_response(version, partner_response(periods.today(), grade, 4, None, None, round_.id),
                        channel="code", code_id=code_id)
 
     text = "".join(raw_responses_csv("partner"))

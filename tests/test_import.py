@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from surveys import periods
 from surveys.extensions import db
 from surveys.models import Answer, QuestionnaireVersion, Response
 
@@ -93,7 +94,7 @@ def test_a_comma_file_with_only_some_optional_columns(app, runner, tmp_path):
 
 
 def test_a_file_with_bad_rows_stores_nothing_and_names_every_one(app, runner, tmp_path):
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (periods.today() + timedelta(days=1)).isoformat()
     lines = [
         HEADER,                                                              # 1
         GOOD_ROW,                                                            # 2

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from sqlalchemy import func, select, update
 
+from surveys import periods
 from surveys.extensions import db
 from surveys.models import AuditEvent, InvitationCode, Round
 from surveys.periods import half_year_of
@@ -100,7 +101,7 @@ def test_a_manager_creates_a_round_and_sees_it_in_the_list(app, manager):
     listing = manager.get("/beheer/rondes").get_data(as_text=True)
     row = re.search(rf"<tr>\s*<th scope=\"row\"><a [^>]*>Ronde {round_id}</a></th>(.*?)</tr>", listing, re.S).group(1)
     cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
-    assert cells == ["Partners", "2026-H1", "05-01-2026 t/m 15-02-2026 gesloten" if date.today() > date(2026, 2, 15)
+    assert cells == ["Partners", "2026-H1", "05-01-2026 t/m 15-02-2026 gesloten" if periods.today() > date(2026, 2, 15)
                      else "05-01-2026 t/m 15-02-2026", "40", "0", "0", "0", "0 %"]
 
 
@@ -260,7 +261,7 @@ def test_a_cliënt_gets_a_code_and_letter_in_two_clicks(app, manager):
     text = letter.extract_text()
     (code,) = LINK.findall(text)
     assert "Beste inwoner," in text
-    today = date.today()
+    today = periods.today()
     with app.app_context():
         (round_,) = db.session.scalars(select(Round)).all()
         period = half_year_of(today)
@@ -307,7 +308,7 @@ def test_two_cliënt_letters_at_the_same_moment_share_one_new_round(app, monkeyp
         try:
             with app.app_context():
                 start.wait()
-                rounds.append(letters.client_letter(date.today(), "https://example.org")[0])
+                rounds.append(letters.client_letter(periods.today(), "https://example.org")[0])
                 db.session.remove()
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             failures.append(error)
@@ -563,7 +564,7 @@ def test_a_code_used_while_reminders_go_out_is_not_reminded(app):
         db.session.commit()
         mailer = MarkingMailer(second.id)
 
-        report = send_reminders(round_, mailer, BASE_URL, date.today())
+        report = send_reminders(round_, mailer, BASE_URL, periods.today())
 
         assert (report.sent, report.skipped, mailer.sent) == (1, 1, ["ans@example.nl"])
         assert [c.reminders_sent for c in db.session.scalars(select(InvitationCode).order_by(InvitationCode.id))] \

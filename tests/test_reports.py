@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from sqlalchemy import delete
 
-from surveys import aggregates, scoring
+from surveys import aggregates, periods, scoring
 from surveys.answers import AnswerValue
 from surveys.extensions import db
 from surveys.models import Answer, AnswerTally, Response, ResponseTally
@@ -229,7 +229,7 @@ def test_answers_from_the_web_form_count_in_the_report_at_once(app, client):
         codes = codes_for(open_round("medewerker", population=8), 2)
     for code, grade in zip(codes, ("9", "6"), strict=True):
         assert fill_in(client, f"/r/{code}", {**GOOD_ANSWERS["medewerker"], "M1": grade}).status_code == 303
-    today = date.today()
+    today = periods.today()
     with app.app_context():
         (report,) = kpi_results(f"{today.year}-H{1 if today.month <= 6 else 2}", ["staff_house_in_order"])
     assert (report.result.n, report.responses, report.population) == (2, 2, 8)

@@ -5,6 +5,7 @@ from datetime import date, datetime, time
 import pytest
 from sqlalchemy import DateTime, Time, inspect, select
 
+from surveys import periods
 from surveys.extensions import db
 from surveys.models import Answer, Response
 from surveys.services.rounds import hash_code
@@ -69,7 +70,7 @@ def test_clients_at_the_office_answer_one_after_another_on_the_open_link(app, cl
     with app.app_context():
         responses = db.session.scalars(select(Response)).all()
         assert [(r.questionnaire, r.round_id, r.channel, r.submitted_on) for r in responses] == [
-            ("client", expected_round_id, "open", date.today())] * 2
+            ("client", expected_round_id, "open", periods.today())] * 2
         assert counts() == (2, 24, 0)  # 12 answers each (C1-C10 and both background questions), no code
 
 
@@ -130,7 +131,7 @@ def test_responses_stored_together_each_count_towards_the_round_open_on_their_ow
     from surveys.services.questionnaires import current_version
     from surveys.services.responses import NewResponse, OpenRound, store_many
 
-    today = date.today()
+    today = periods.today()
     with app.app_context():
         current = open_round("client", days_back=3, days_ahead=3).id
         open_round("partner", days_back=20, days_ahead=20)  # another questionnaire's round never counts

@@ -1,9 +1,9 @@
 """/api/v1: the KPI results as JSON, the same objects as `report --format json`."""
 
-from datetime import date
 
 from flask import Blueprint, current_app, jsonify, request
 
+from .. import periods
 from ..extensions import csrf, limiter
 from ..periods import PeriodError, parse_period
 from ..services.reports import ReportError, kpi_results
@@ -35,7 +35,7 @@ def _bearer() -> str | None:
 @limiter.limit(_api_limit)
 def kpis():
     """KPI results for ?period=2026-H1 (or a quarter), optionally only ?kpi=a,b."""
-    if check_token(_bearer(), date.today()) is None:
+    if check_token(_bearer(), periods.today()) is None:
         return _problem(401, "an API token is needed: send 'Authorization: Bearer <token>' "
                              "(create one with: flask --app surveys api-token create NAME)")
     period = request.args.get("period")

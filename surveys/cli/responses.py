@@ -1,10 +1,9 @@
 """`import-responses` (paper forms) and `demo` (realistic responses to try the service with)."""
 
-from datetime import date
-
 import click
 from flask.cli import with_appcontext
 
+from .. import periods
 from ..questionnaires import QUESTIONNAIRE_KEYS
 from ..services import demo as demo_service
 from ..services.responses import ImportRejected, count_responses, import_responses
@@ -17,7 +16,7 @@ from ..services.responses import ImportRejected, count_responses, import_respons
 def import_responses_command(questionnaire, file):
     """Import paper forms from CSV: every row, or none and a list of every bad row."""
     try:
-        stored = import_responses(questionnaire, file.read(), today=date.today())
+        stored = import_responses(questionnaire, file.read(), today=periods.today())
     except ImportRejected as rejected:
         click.echo(f"Nothing imported: {len(rejected.problems)} problem(s) in {file.name}:", err=True)
         for problem in rejected.problems:

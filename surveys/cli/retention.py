@@ -1,10 +1,10 @@
 """`purge`: apply the retention periods (codes and addresses of closed rounds, old free text)."""
 
-from datetime import date
 
 import click
 from flask.cli import with_appcontext
 
+from .. import periods
 from ..services.retention import RetentionError, purge
 
 
@@ -12,7 +12,7 @@ from ..services.retention import RetentionError, purge
 @with_appcontext
 def purge_command():
     """Delete the codes and e-mail addresses of closed rounds and free text older than FREE_TEXT_MONTHS."""
-    today = date.today()
+    today = periods.today()
     try:
         result = purge(today, actor="cli")
     except RetentionError as error:

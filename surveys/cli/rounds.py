@@ -1,12 +1,12 @@
 """`rounds create` and `invite`: meetrondes and their one-time codes."""
 
 import csv
-from datetime import date
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .. import periods
 from ..periods import PeriodError, parse_period
 from ..questionnaires import QUESTIONNAIRE_KEYS
 from ..services.invitations import round_stats
@@ -44,7 +44,7 @@ def rounds_create_command(questionnaire, period, population, opens_on, closes_on
 @rounds_group.command("list")
 def rounds_list_command():
     """Every round, newest first: its id (for invite), questionnaire, period, dates and state."""
-    today = date.today()
+    today = periods.today()
     for stats in round_stats():
         round_ = stats.round
         state = "closed" if round_.closes_on < today else ("open" if round_.opens_on <= today else "not yet open")
@@ -69,7 +69,7 @@ def invite_command(round_id, count, out):
     round_ = get_round(round_id)
     if round_ is None:
         raise click.BadParameter(f"there is no round {round_id}", param_hint="ROUND_ID")
-    if round_.closes_on < date.today():
+    if round_.closes_on < periods.today():
         # Its codes would only ever show "this round is closed".
         raise click.BadParameter(f"round {round_id} ({round_.questionnaire} {round_.period}) closed on "
                                  f"{round_.closes_on.isoformat()}; open a new round for new invitations",

@@ -1,7 +1,6 @@
 """The beheerder's pages: staff accounts and roles, the audit log, and retention (purge)."""
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, Regexp, ValidationError
 
+from .. import periods
 from ..auth import role_required
 from ..extensions import db
 from ..models import ROLES
@@ -48,17 +48,21 @@ ACTION_LABELS = {
 }
 AUDIT_LIMIT = 500
 
-try:
-    LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
-except ZoneInfoNotFoundError:  # no time-zone database on this machine: show UTC and say so
-    LOCAL_ZONE = None
 
 
 def local_time(moment: datetime) -> str:
-    """A stored UTC time as Dutch readers expect it: local time, day first."""
-    if LOCAL_ZONE is None:
-        return moment.strftime("%d-%m-%Y %H:%M:%S") + " UTC"
-    return moment.replace(tzinfo=UTC).astimezone(LOCAL_ZONE).strftime("%d-%m-%Y %H:%M:%S")
+    """A stored UTC time as Dutch readers expect it: in the organisation's time zone, day first."""
+    return moment.replace(tzinfo=UTC).astimezone(periods.local_zone()).strftime("%d-%m-%Y %H:%M:%S")
+
+
+def local_day(moment: datetime) -> str:
+    """The day a stored UTC time falls on in the organisation's time zone, day first."""
+    return periods.local_date(moment, periods.local_zone()).strftime("%d-%m-%Y")
+
+
+def zone_name() -> str:
+    zone = periods.local_zone().key
+    return "Nederlandse tijd" if zone == "Europe/Amsterdam" else zone
 
 
 def _not_taken(form, field) -> None:
@@ -95,7 +99,7 @@ class ActiveForm(FlaskForm):
 def _users_page(new_form: NewUserForm | None = None, row_errors: dict | None = None, status: int = 200):
     return render_template("manage/admin_users.html", accounts=users.list_users(),
                            new_form=new_form or NewUserForm(formdata=None), row_errors=row_errors or {},
-                           role_labels=ROLE_LABELS, roles=ROLES,
+                           role_labels=ROLE_LABELS, roles=ROLES, local_day=local_day,
                            second_factor_required=second_factor.required()), status
 
 
@@ -229,12 +233,12 @@ def audit_log():
     events = audit.recent(limit=AUDIT_LIMIT, action=action)
     return render_template("manage/admin_audit.html", events=events, action=action, error=error,
                            labels=ACTION_LABELS, limit=AUDIT_LIMIT, local_time=local_time,
-                           zone="Nederlandse tijd" if LOCAL_ZONE else "UTC"), 400 if error else 200
+                           zone=zone_name()), 400 if error else 200
 
 
 def _retention_page(error: str | None = None, status: int = 200):
     try:
-        state = retention.status(date.today())
+        state = retention.status(periods.today())
     except retention.RetentionError as problem:
         state, error, status = None, str(problem), 500
     return render_template("manage/admin_retention.html", state=state, error=error, local_time=local_time), status
@@ -253,7 +257,7 @@ def purge_now():
     """Run the purge now, as `flask --app surveys purge` does, and say what it removed. (CSRFProtect has
     checked the form's token before this runs.)"""
     try:
-        result = retention.purge(date.today(), actor=current_user.email)
+        result = retention.purge(periods.today(), actor=current_user.email)
     except retention.RetentionError as error:
         return _retention_page(str(error), 500)
     flash(f"Opgeschoond: {result.codes_deleted} codes verwijderd (waarvan {result.addresses_deleted} met "

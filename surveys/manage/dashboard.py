@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import render_template, request
 
+from .. import periods
 from ..auth import role_required
 from ..periods import Period, PeriodError, half_year_of, parse_period, quarter_of
 from ..services.reports import kpi_results
@@ -47,7 +48,7 @@ def selected_period(today: date) -> tuple[Period, str | None]:
 @role_required("lezer")
 def dashboard():
     """The KPI table of one half-year or quarter."""
-    today = date.today()
+    today = periods.today()
     period, error = selected_period(today)
     reports = kpi_results(period)
     return render_template("manage/dashboard.html", period=period, reports=reports, error=error,

@@ -6,12 +6,11 @@ every download is audited with who took which file of which period."""
 
 import contextvars
 from collections.abc import Iterator
-from datetime import date
 
 from flask import Response, abort, current_app, render_template
 from flask_login import current_user
 
-from .. import exports
+from .. import exports, periods
 from ..auth import role_required
 from ..periods import Period
 from ..questionnaires import QUESTIONNAIRE_KEYS, Questionnaire, load_kpis, load_questionnaire
@@ -29,7 +28,7 @@ CSV_VARIANTS = {"international": ("", "csv"), "dutch": ("-excel-nl", "csv-nl")}
 
 def _period() -> Period:
     """The period of ?periode=; a download of an unreadable period is refused rather than guessed."""
-    period, error = selected_period(date.today())
+    period, error = selected_period(periods.today())
     if error:
         abort(400, error)
     return period
@@ -90,7 +89,7 @@ def _attachment(body, mimetype: str, filename: str, what: str) -> Response:
 @role_required("manager")
 def downloads():
     """Every download of one period on one page."""
-    today = date.today()
+    today = periods.today()
     period, error = selected_period(today)
     kpis = [kpi for kpi in load_kpis() if periods_for(kpi, period)]
     return render_template("manage/downloads.html", period=period, error=error, choices=period_choices(today),

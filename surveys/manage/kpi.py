@@ -1,12 +1,11 @@
 """One page per KPI: the result with its chart, the breakdown by background, the item summaries of
 its questionnaire and, for managers, the free-text answers where the group is large enough."""
 
-from datetime import date
 
 from flask import Response, abort, render_template, request
 from flask_login import current_user
 
-from .. import charts
+from .. import charts, periods
 from ..aggregates import free_texts, response_counts
 from ..auth import ROLE_RANK, role_required
 from ..questionnaires import load_questionnaire
@@ -40,7 +39,7 @@ def _kpi_or_404(key: str):
 def kpi_page(key: str):
     """A KPI in one period: result, chart, breakdown, item summaries, and free text for managers."""
     kpi = _kpi_or_404(key)
-    period, error = selected_period(date.today())
+    period, error = selected_period(periods.today())
     questionnaire = load_questionnaire(kpi.questionnaire)
     report = kpi_report(kpi, period)
     breakdowns = {item.key: (item, kpi_breakdown(kpi, period, item.key))
@@ -65,7 +64,7 @@ def kpi_chart(key: str, fmt: str):
     kpi = _kpi_or_404(key)
     if fmt not in CHART_TYPES:
         abort(404)
-    period, error = selected_period(date.today())
+    period, error = selected_period(periods.today())
     if error:
         abort(400)
     until = period if period.is_half_year else None

@@ -3,7 +3,6 @@ and send reminders, and give a closing cliënt a code with its letter in two cli
 
 Plain codes are never stored, so every form that makes codes answers with the file itself."""
 
-from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -12,6 +11,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import AnyOf, InputRequired, Optional
 
+from .. import periods
 from ..auth import role_required
 from ..periods import half_year_of
 from ..services import audit, invitations, letters, mail
@@ -105,7 +105,7 @@ def _download(content: bytes, mimetype: str, filename: str, *, inline: bool = Fa
 @role_required("manager")
 def rounds():
     """All rounds with their codes and response, the cliënt-letter button, and a form for a new round."""
-    today = date.today()
+    today = periods.today()
     period = half_year_of(today)
     form = RoundForm(data={"period": str(period), "opens_on": today, "closes_on": period.end})
     status = 200
@@ -130,7 +130,7 @@ def client_letter():
     """One cliënt code and its letter as PDF, in the cliënt round open today (opened if there is none)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    round_id, pdf = letters.client_letter(date.today(), _base_url())
+    round_id, pdf = letters.client_letter(periods.today(), _base_url())
     audit.record("export", actor=current_user.email, detail=f"cliëntbrief: 1 code in ronde {round_id}")
     return _download(pdf, "application/pdf", f"clientbrief-ronde-{round_id}.pdf", inline=True)
 
@@ -149,7 +149,7 @@ def _round_page(round_id: int, status: int = 200, *, codes_form=None, addresses_
         "manage/rounds_detail.html", stats=stats, round=stats.round, labels=QUESTIONNAIRE_LABELS, kinds=DOWNLOAD_KINDS,
         codes_form=codes_form or CodesForm(formdata=None),
         addresses_form=addresses_form or AddressesForm(formdata=None), problems=problems or [], error=error,
-        reminder_targets=mail.reminder_targets(round_id), closed=stats.round.closes_on < date.today(),
+        reminder_targets=mail.reminder_targets(round_id), closed=stats.round.closes_on < periods.today(),
         limits={"pdf": letters.MAX_LETTERS, "csv": letters.MAX_LINKS,
                 "addresses": mail.MAX_ADDRESSES}), status
 
@@ -169,7 +169,7 @@ def round_codes(round_id: int):
     form = CodesForm()
     if not form.validate_on_submit():
         return _round_page(round_id, 400, codes_form=form)
-    today, count = date.today(), form.count.data
+    today, count = periods.today(), form.count.data
     try:
         invitations.check_open(round_, today)
         if form.kind.data == "csv":
@@ -195,7 +195,7 @@ def round_invite(round_id: int):
     form = AddressesForm()
     if not form.validate_on_submit():
         return _round_page(round_id, 400, addresses_form=form)
-    today = date.today()
+    today = periods.today()
     try:
         invitations.check_open(round_, today)
         addresses = mail.parse_address_list(form.addresses.data.read())
@@ -221,7 +221,7 @@ def round_remind(round_id: int):
     round_ = _round_or_404(round_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    today = date.today()
+    today = periods.today()
     try:
         invitations.check_open(round_, today)
         if not mail.reminder_targets(round_id):  # nothing to send: no need for the mail server

@@ -12,11 +12,14 @@ from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
+from flask import current_app, has_app_context
+
 QUESTIONNAIRE_KEYS = ("client", "partner", "gemeente", "medewerker")
 ITEM_TYPES = ("grade", "agree", "choice", "open")
 MISSING_CODES = ("weet_niet", "nvt")
 PERIOD_KINDS = ("half_year", "quarter")
 MAX_OPEN_LENGTH = 2000
+DEFAULT_MIN_N = 5  # SURVEYS_DEFAULT_MIN_N's default, for use without a running app
 LANGUAGES = ("nl", "en")
 
 
@@ -108,11 +111,19 @@ class Questionnaire:
     key: str
     title: Text
     intro: Text
-    min_n: int
+    own_min_n: int | None  # the file's min_n; None: the organisation's SURVEYS_DEFAULT_MIN_N
     open_link: bool
     reporting: tuple[str, ...]
     items: tuple[Item, ...]
     definition: dict  # the checked file contents, as stored with each version
+
+    @property
+    def min_n(self) -> int:
+        """The smallest group whose figures are shown: the questionnaire's own minimum, or, where its file
+        sets none, SURVEYS_DEFAULT_MIN_N of the running app."""
+        if self.own_min_n is not None:
+            return self.own_min_n
+        return int(current_app.config["DEFAULT_MIN_N"]) if has_app_context() else DEFAULT_MIN_N
 
     @cached_property
     def checksum(self) -> str:
@@ -262,8 +273,9 @@ def parse_questionnaire(data: dict, source: str) -> Questionnaire:
     if key not in QUESTIONNAIRE_KEYS:
         check.fail("key", f"must be one of {', '.join(QUESTIONNAIRE_KEYS)}, not {key!r}")
     min_n = data.get("min_n")
-    if not isinstance(min_n, int) or isinstance(min_n, bool) or not 1 <= min_n <= 100:
-        check.fail("min_n", f"must be a whole number from 1 to 100, not {min_n!r}")
+    if min_n is not None and (not isinstance(min_n, int) or isinstance(min_n, bool) or not 1 <= min_n <= 100):
+        check.fail("min_n", f"must be a whole number from 1 to 100 (or left out: SURVEYS_DEFAULT_MIN_N), "
+                            f"not {min_n!r}")
     open_link = data.get("open_link", False)
     if not isinstance(open_link, bool):
         check.fail("open_link", "must be true or false")
@@ -282,7 +294,7 @@ def parse_questionnaire(data: dict, source: str) -> Questionnaire:
         check.fail("items", f"item key '{duplicate}' is used more than once")
     title, intro = check.text(data, "title", ""), check.text(data, "intro", "")
     check.raise_if_any()
-    return Questionnaire(key=key, title=title, intro=intro, min_n=min_n, open_link=open_link,
+    return Questionnaire(key=key, title=title, intro=intro, own_min_n=min_n, open_link=open_link,
                          reporting=tuple(reporting), items=items, definition=data)
 
 

@@ -1,7 +1,6 @@
 """The respondent pages: a questionnaire behind a one-time code (/r/<code>) or an open link
 (/q/<questionnaire>), the thank-you page and the accessibility statement."""
 
-from datetime import date
 from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from .. import monitoring
 from ..answers import AnswerSheet
 from ..extensions import csrf, limiter
 from ..i18n import current_language
+from ..periods import today  # the submission day; a response stores the day only, never the time
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..services import questionnaires as questionnaire_service
 from ..services.responses import CodeAlreadyUsed, NewResponse, OpenRound, store_response
@@ -26,11 +26,6 @@ CODE_PAGES = {
     CodeStatus.CLOSED: (410, "closed"),
     CodeStatus.NOT_YET_OPEN: (403, "not_yet_open"),
 }
-
-
-def today() -> date:
-    """The submission day; a response stores the day only, never the time."""
-    return date.today()
 
 
 # The app-wide CSRF check would parse the form before refuse_unreadable_posts sees the raw body (and the

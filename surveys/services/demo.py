@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from .. import periods
 from ..extensions import db
 from ..models import Answer, AnswerTally, QuestionnaireVersion, Response, ResponseTally
 from ..periods import Period, half_year_of, quarter_of
@@ -262,7 +263,7 @@ def _add_tallies(questionnaire: str, answers: _Answers, quarters: np.ndarray, qu
 def fill(total: int, *, seed_value: int = 2026, today: date | None = None,
          progress: Callable[[int], None] = lambda n: None) -> DemoPlan:
     """Create the demo rounds and responses; calls `progress(n)` after each stored batch of n."""
-    today = today or date.today()
+    today = today or periods.today()
     seed()
     rng = np.random.default_rng(seed_value)
     demo = plan(total, today)

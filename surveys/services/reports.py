@@ -4,10 +4,9 @@ Every channel (report command, API, charts, exports, dashboard) takes its figure
 suppressed group is suppressed everywhere alike."""
 
 from dataclasses import dataclass
-from datetime import date
 
 from .. import aggregates, scoring
-from ..periods import Period, half_year_of, parse_period
+from ..periods import Period, half_year_of, parse_period, today
 from ..questionnaires import Kpi, Questionnaire, load_kpis, load_questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
 
@@ -190,7 +189,7 @@ def kpi_history(kpi_key: str, *, until: Period | None = None, count: int = 6) ->
     """One KPI over the last `count` half-years up to `until` (default: the current half-year),
     oldest first: the series a chart draws. Suppressed periods stay in the list, marked as such."""
     (kpi,) = select_kpis([kpi_key])
-    until = until or half_year_of(date.today())
+    until = until or half_year_of(today())
     periods = [until]
     while len(periods) < count:
         periods.insert(0, periods[0].previous())

@@ -1,5 +1,7 @@
 """A TCP proxy on a free loopback port that forwards to the test's PostgreSQL server, so a test can take
-the database away from the service (and give it back) without touching the server other things use."""
+the database away from the service (and give it back) without touching the server other things use: cut
+(connections refused and broken, as when the server is down) or stall (connections accepted and kept, but
+nothing goes through, as when the server hangs)."""
 
 import socket
 import threading
@@ -15,6 +17,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def start(self) -> "TcpProxy":
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -37,12 +41,31 @@ class TcpProxy:
 
     restore = start
 
+    def stall(self) -> None:
+        """The database hangs: new connections are accepted and open ones kept, but not a byte goes through,
+        either way, and nothing is closed."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        """The hang ends as it does when the database is restarted: the connections that hung break, and new
+        ones go through again."""
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            _close(sock)
+        self._flowing.set()
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
                 client, _ = listener.accept()
             except OSError:  # cut
                 return
+            if not self._flowing.is_set():  # stalled: hold the connection, never answer it
+                with self._lock:
+                    self._sockets.add(client)
+                    self.connections += 1
+                continue
             try:
                 server = socket.create_connection(self.upstream, timeout=5)
                 server.settimeout(None)
@@ -62,6 +85,7 @@ class TcpProxy:
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()  # while stalled, what arrives stays here
                 target.sendall(data)
         except OSError:
             pass

@@ -119,3 +119,76 @@ def check_outage_reply(name: str, reply: httpx.Response) -> None:
     else:
         assert TRY_AGAIN in clear_message(reply), f"{name}: {reply.text[:500]!r}"
         assert "Uw antwoorden zijn niet opgeslagen" in reply.text
+
+
+HANGING_LIMIT = 5.0  # seconds: DESIGN.md section 10, "a 503 page within seconds"
+# The service's own timeouts, lowered from their defaults so the 503 comes well within the limit: a new
+# connection waits SURVEYS_DATABASE_TIMEOUT, a hung one SURVEYS_STATEMENT_TIMEOUT + SURVEYS_DATABASE_TIMEOUT.
+HANGING_ENV = {"SURVEYS_DATABASE_TIMEOUT": "2", "SURVEYS_STATEMENT_TIMEOUT": "2"}
+
+
+def test_a_hanging_database_gives_the_503_page_within_seconds_and_the_service_recovers(postgres_url):
+    """The database accepts connections and then never answers (the proxy stalls: it forwards nothing
+    and closes nothing, on the connections the workers hold and on new ones). Without timeouts /healthz
+    had not answered after 20 s; every request must now end in the 503 page within 5 s."""
+    reset_postgres(postgres_url)
+    app = prepared_app(postgres_url)
+    with app.app_context():
+        (code,) = codes_for(open_round("partner"))
+        db.session.remove()
+        db.engine.dispose()
+    direct = make_url(postgres_url)
+    proxy = TcpProxy(direct.host or "127.0.0.1", direct.port or 5432).start()
+    proxied = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    timings: dict[str, list] = {}
+
+    with gunicorn_server(proxied, workers=WORKERS, env=HANGING_ENV) as server, \
+            httpx.Client(base_url=server.url, timeout=30) as tablet, \
+            httpx.Client(base_url=server.url, timeout=30) as partner:
+        tablet_token = csrf_token(tablet.get("/q/client").text)
+        partner_token = csrf_token(partner.get(f"/r/{code}").text)
+        for _ in range(TRIES):  # every worker holds a pooled connection when the database starts to hang
+            assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200
+        workers = server.worker_pids()
+
+        proxy.stall()
+        requests = {
+            "healthz": lambda: httpx.get(f"{server.url}/healthz", timeout=30),
+            "respondent form": lambda: tablet.get("/q/client"),
+            "code form": lambda: partner.get(f"/r/{code}"),
+            "respondent post": lambda: tablet.post("/q/client", data={**GOOD_ANSWERS["client"],
+                                                                      "csrf_token": tablet_token}),
+        }
+        try:
+            for name, request in requests.items():
+                for _ in range(TRIES):
+                    started = time.monotonic()
+                    try:
+                        reply = request()
+                    except httpx.TimeoutException:
+                        pytest.fail(f"{name}: no reply within 30 s while the database hangs")
+                    timings.setdefault(name, []).append(round(time.monotonic() - started, 2))
+                    check_outage_reply(name, reply)
+        finally:
+            proxy.resume()
+        after = {
+            "respondent post": tablet.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": tablet_token}),
+            "code post": partner.post(f"/r/{code}", data={**GOOD_ANSWERS["partner"], "csrf_token": partner_token}),
+            "healthz": httpx.get(f"{server.url}/healthz", timeout=30),
+        }
+        same_workers = server.worker_pids() == workers
+        held = proxy.connections
+
+    proxy.cut()
+    with app.app_context():
+        stored = db.session.scalar(select(func.count()).select_from(Response))
+    close(app)
+    report("database hangs", postgres_url, seconds_per_reply=timings, connections_through_proxy=held,
+           statuses_after={name: reply.status_code for name, reply in after.items()}, rows_stored=stored,
+           same_workers=same_workers)
+    slowest = max(max(seconds) for seconds in timings.values())
+    assert slowest < HANGING_LIMIT, timings
+    assert {name: reply.status_code for name, reply in after.items()} == {
+        "respondent post": 303, "code post": 303, "healthz": 200}
+    assert stored == 2, "nothing stored while the database hung, both posts after"
+    assert same_workers, "the service recovered without a restart of any worker"

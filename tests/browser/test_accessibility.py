@@ -3,10 +3,10 @@ WCAG 2.0/2.1 A and AA on a phone and on a desktop, no sideways scrolling and not
 with the text at 200 %, and a screenshot of each at both sizes for a person to look at. The staff pages
 (login, dashboard, KPI page and the other management pages) pass the same axe rules."""
 
-from datetime import date
 
 import pytest
 
+from surveys import periods
 from surveys.answers import AnswerValue
 from surveys.services import demo
 from surveys.services.questionnaires import current_version
@@ -67,7 +67,7 @@ REFLOW_PROBLEMS = """() => {
 def urls(site):
     """Paths of the pages that need data: a valid code per questionnaire and the codes that cannot be used."""
     with site.app.app_context():
-        today = date.today()
+        today = periods.today()
         partner_round = open_round("partner")
         partner, used = codes_for(partner_round, 2)
         (gemeente,) = codes_for(open_round("gemeente"))
