@@ -40,6 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import api, auth, errors, formatting, health, manage, respond, security
 
+    auth.sso.init_app(app)  # single sign-on, when SURVEYS_OIDC_ISSUER names a provider
+
     app.register_blueprint(respond.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(manage.bp)

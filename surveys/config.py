@@ -85,6 +85,23 @@ class Defaults:
     #: SURVEYS_METRICS_TOKEN. Serve /metrics to whoever sends it as a bearer token (at least 32 characters);
     #: unset, only to clients on this machine that did not come through a proxy (see surveys/monitoring.py).
     METRICS_TOKEN: str | None = None
+    #: SURVEYS_OIDC_ISSUER. Single sign-on: the organisation's OpenID Connect provider (Entra ID, Keycloak, ...),
+    #: e.g. https://login.microsoftonline.com/<tenant>/v2.0; its settings are read from
+    #: <issuer>/.well-known/openid-configuration. Unset: no single sign-on.
+    OIDC_ISSUER: str | None = None
+    #: SURVEYS_OIDC_CLIENT_ID and SURVEYS_OIDC_CLIENT_SECRET. This service's registration at the provider; the
+    #: redirect URI to register is <BASE_URL>/beheer/inloggen/sso/terug.
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    #: SURVEYS_OIDC_SCOPES. The scopes asked for; add the one that brings OIDC_ROLE_CLAIM if the provider needs it.
+    OIDC_SCOPES = "openid email"
+    #: SURVEYS_OIDC_EMAIL_CLAIM. The claim that holds the e-mail address an account is matched on.
+    OIDC_EMAIL_CLAIM = "email"
+    #: SURVEYS_OIDC_ROLE_CLAIM. A claim holding beheerder, manager or lezer: the account takes that role at each
+    #: login. Unset: roles are kept in this service (the beheerder's users page).
+    OIDC_ROLE_CLAIM: str | None = None
+    #: SURVEYS_PASSWORD_LOGIN. Log in with password (and second factor) as well; false: single sign-on only.
+    PASSWORD_LOGIN = True
 
 
 PLACEHOLDER_SECRETS = {None, "", "change-me"}

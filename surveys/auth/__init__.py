@@ -81,6 +81,8 @@ def login():
     """The login page; a wrong e-mail or password gets one message for both, so accounts cannot be probed."""
     form = LoginForm()
     status = 200
+    if request.method == "POST" and not current_app.config["PASSWORD_LOGIN"]:
+        abort(403, "Inloggen met een wachtwoord staat uit; log in via uw organisatie.")
     if form.validate_on_submit():
         user = users.authenticate(form.email.data, form.password.data)
         if user:
@@ -95,7 +97,8 @@ def login():
         status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, sso=sso.enabled(),
+                           password_login=current_app.config["PASSWORD_LOGIN"]), status
 
 
 def _log_in(user) -> None:
@@ -240,7 +243,10 @@ ENROLMENT_OPEN = ("auth.enrol", "auth.logout", "auth.change_password")
 
 def enrolment_first():
     """While the second factor is required, an account without it is sent to enrol before anything else."""
-    if (current_user.is_authenticated and not current_user.totp_secret
+    if (current_user.is_authenticated and not current_user.totp_secret and not session.get("via_sso")
             and request.endpoint not in ENROLMENT_OPEN and second_factors.required()):
         return redirect(url_for("auth.enrol"))
     return None
+
+
+from . import sso  # noqa: E402  (its views register on bp, and use _log_in above)

@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "login_failed": "Inloggen mislukt",
     "logout": "Uitgelogd (op elk apparaat)",
     "login_second_factor": "Ingelogd met tweede factor",
+    "login_sso": "Ingelogd via de organisatie (single sign-on)",
+    "login_sso_failed": "Single sign-on zonder account",
     "login_second_factor_failed": "Tweede factor fout",
     "recovery_code_used": "Herstelcode gebruikt",
     "second_factor_enrolled": "Tweede factor ingesteld",

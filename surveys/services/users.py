@@ -100,6 +100,24 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.refresh(user)
 
 
+def sso_account(email: str, role: str | None = None) -> User | None:
+    """The active account with this e-mail address, for a login the organisation's identity provider
+    confirmed (audited); with a role from the provider's claim, the account takes it (unless that would
+    leave no beheerder). None when there is no such account: the provider cannot make accounts."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active:
+        audit.record("login_sso_failed", actor=normalise_email(email)[:254] or None)
+        return None
+    if role in ROLES and role != user.role:
+        try:
+            change_role(user, role, actor="sso")
+        except UserError:
+            db.session.rollback()
+        db.session.refresh(user)
+    audit.record("login_sso", actor=user.email)
+    return user
+
+
 def get_user(user_id: str) -> User | None:
     try:
         return db.session.get(User, int(user_id))
