@@ -110,7 +110,7 @@ PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "placeh
 SECRET_MIN_LENGTH = 32
 MAKE_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
 #: Keys whose value is never repeated in a message: they may hold a password.
-UNSHOWN = {"DATABASE_URL", "RATELIMIT_STORAGE_URI", "SMTP_PASSWORD"}
+UNSHOWN = {"DATABASE_URL", "RATELIMIT_STORAGE_URI", "SMTP_PASSWORD", "OIDC_CLIENT_SECRET"}
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off"}
 
@@ -178,9 +178,22 @@ def validate(config, *, development: bool, instance_path: str) -> None:
     except _Problem as problem:
         problems.append(f"SURVEYS_SECRET_KEY: {problem}. Set it in the environment or as SECRET_KEY in "
                         f"{os.path.join(instance_path, 'config.py')}, for example to the output of: {MAKE_SECRET}")
+    if not problems:  # how settings go together, once each is right by itself
+        problems += _login_problems(config)
     if problems:
         raise ConfigurationError("surveys cannot start with this configuration:\n" + "\n".join(
             f"  {line}" for line in problems))
+
+
+def _login_problems(config) -> list[str]:
+    """Settings that are each fine but together would leave staff unable to log in."""
+    problems = []
+    if config.get("OIDC_ISSUER") and not (config.get("OIDC_CLIENT_ID") and config.get("OIDC_CLIENT_SECRET")):
+        problems.append("SURVEYS_OIDC_ISSUER is set, so SURVEYS_OIDC_CLIENT_ID and SURVEYS_OIDC_CLIENT_SECRET are "
+                        "needed too (this service's registration at the provider)")
+    if config.get("PASSWORD_LOGIN") is False and not config.get("OIDC_ISSUER"):
+        problems.append("SURVEYS_PASSWORD_LOGIN is false, so SURVEYS_OIDC_ISSUER is needed: else nobody can log in")
+    return problems
 
 
 def secret_key(value, *, development: bool):
@@ -284,6 +297,17 @@ def base_url(value) -> str:
     return value
 
 
+def issuer_url(value) -> str | None:
+    """An OpenID Connect issuer: https (the ID tokens' keys come from it), or nothing for no single sign-on."""
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if not parts or parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise _Problem("expected the identity provider's issuer as https://host[/path], e.g. "
+                       "https://login.microsoftonline.com/<tenant>/v2.0")
+    return value
+
+
 def database_url(value) -> str | None:
     if value is None or value == "":
         return None
@@ -347,6 +371,13 @@ PARSERS = {
     "TRUSTED_PROXIES": integer(0, 10),
     "DATABASE_TIMEOUT": seconds,
     "STATEMENT_TIMEOUT": seconds_or_off,
+    "OIDC_ISSUER": issuer_url,
+    "OIDC_CLIENT_ID": optional_text,
+    "OIDC_CLIENT_SECRET": optional_text,
+    "OIDC_EMAIL_CLAIM": text,
+    "OIDC_ROLE_CLAIM": optional_text,
+    "OIDC_SCOPES": text,
+    "PASSWORD_LOGIN": boolean,
     "TESTING": boolean,
     "WTF_CSRF_ENABLED": boolean,
 }

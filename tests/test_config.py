@@ -221,6 +221,9 @@ BOOLEAN = "expected true or false (also accepted: 1/0, yes/no, on/off)"
      "(IANA tz database)"),
     ("DATABASE_TIMEOUT", "0", "SURVEYS_DATABASE_TIMEOUT = 0: expected a number of seconds above 0 (at most "
      "3600), e.g. 5"),
+    ("PASSWORD_LOGIN", "nee", f"SURVEYS_PASSWORD_LOGIN = 'nee': {BOOLEAN}"),
+    ("OIDC_ISSUER", "http://login.example.nl", "SURVEYS_OIDC_ISSUER = 'http://login.example.nl': expected the "
+     "identity provider's issuer as https://host[/path], e.g. https://login.microsoftonline.com/<tenant>/v2.0"),
 ])
 def test_a_bad_value_stops_the_start_and_names_its_key(instance, key, value, expected):
     assert only_problem(refusal(SECRET_KEY=GOOD_SECRET, **{key: value})) == expected
@@ -310,3 +313,11 @@ def test_a_questionnaire_that_sets_no_minimum_n_takes_the_default_min_n(instance
         assert without.min_n == 8
         assert load_questionnaire("gemeente").min_n == 3  # a questionnaire's own minimum wins
     assert without.min_n == 5  # no app running: the documented default
+
+
+def test_single_sign_on_without_its_registration_or_password_login_without_either_stops_the_start(instance):
+    assert only_problem(refusal(SECRET_KEY=GOOD_SECRET, OIDC_ISSUER="https://login.example.nl")) == (
+        "SURVEYS_OIDC_ISSUER is set, so SURVEYS_OIDC_CLIENT_ID and SURVEYS_OIDC_CLIENT_SECRET are needed too "
+        "(this service's registration at the provider)")
+    assert only_problem(refusal(SECRET_KEY=GOOD_SECRET, PASSWORD_LOGIN="false")) == (
+        "SURVEYS_PASSWORD_LOGIN is false, so SURVEYS_OIDC_ISSUER is needed: else nobody can log in")

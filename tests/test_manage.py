@@ -111,7 +111,12 @@ def test_kpi_page_shows_free_text_to_managers_only_and_only_for_large_groups(app
 
 def management_rules(app):
     return [rule for rule in app.url_map.iter_rules()
-            if rule.rule.startswith("/beheer") and rule.endpoint not in ("auth.login", "auth.second_factor")]
+            if rule.rule.startswith("/beheer") and rule.endpoint not in LOGIN_STEPS]
+
+
+#: The steps of logging in, open to visitors who are not logged in yet (tests/test_second_factor.py and
+#: tests/test_single_sign_on.py walk them).
+LOGIN_STEPS = ("auth.login", "auth.second_factor", "auth.sso_login", "auth.sso_callback")
 
 
 def test_every_management_route_answers_each_role_as_its_declared_role_says(app, accounts):
