@@ -39,6 +39,8 @@ class Defaults:
     LOGIN_ACCOUNT_LIMIT = "5 per 15 minutes"
     #: SURVEYS_SESSION_MINUTES. A management session ends after this many minutes without a request.
     SESSION_MINUTES = 60
+    #: SURVEYS_SESSION_MAX_HOURS. A management session ends this many hours after its login, however busy.
+    SESSION_MAX_HOURS = 12
     #: SURVEYS_FREE_TEXT_MONTHS. Free-text answers older than this many months are deleted by `purge`.
     FREE_TEXT_MONTHS = 24
     #: SURVEYS_SMTP_HOST. The mail server that sends invitations and reminders.
@@ -358,6 +360,7 @@ PARSERS = {
     "LOGIN_LIMIT": rate_limit,
     "LOGIN_ACCOUNT_LIMIT": rate_limit,
     "SESSION_MINUTES": integer(1),
+    "SESSION_MAX_HOURS": integer(1, 168),
     "FREE_TEXT_MONTHS": integer(1),
     "SMTP_HOST": text,
     "SMTP_PORT": integer(1, 65535),

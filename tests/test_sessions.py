@@ -191,3 +191,15 @@ def test_a_strong_password_longer_than_72_characters_is_accepted(app):
     with app.app_context():
         user = create_user("lang@example.nl", "fiets appel regen lamp " * 5, "lezer")
         assert user.id is not None
+
+
+def test_a_busy_session_still_ends_its_hours_after_login(app, staff):
+    """The idle limit restarts with every click; the absolute one (SESSION_MAX_HOURS, 12) does not."""
+    manager = logged_in(app, "manager@example.nl")
+    with manager.session_transaction() as session:
+        logged_in_at = session["login_at"]
+        session["login_at"] = logged_in_at - 11 * 3600  # eleven hours of clicking ago
+    assert manager.get("/beheer/").status_code == 200
+    with manager.session_transaction() as session:
+        session["login_at"] = logged_in_at - 12 * 3600 - 60
+    assert manager.get("/beheer/").status_code == 302

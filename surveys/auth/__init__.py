@@ -24,7 +24,12 @@ ROLE_RANK = {"lezer": 1, "manager": 2, "beheerder": 3}
 @login_manager.user_loader
 def load_user(session_id: str):
     """The account of a session cookie, checked against the database on every request: a cookie whose
-    sessions were ended (logout, role change, deactivation) is worth nothing, wherever it was copied to."""
+    sessions were ended (logout, role change, deactivation) is worth nothing, wherever it was copied to.
+    However busy, a session lasts at most SESSION_MAX_HOURS from its login (the idle limit is
+    SESSION_MINUTES, the cookie's own lifetime)."""
+    logged_in_at = session.get("login_at")
+    if not isinstance(logged_in_at, int) or time.time() - logged_in_at > current_app.config["SESSION_MAX_HOURS"] * 3600:
+        return None
     return users.user_of_session(session_id)
 
 
@@ -103,6 +108,7 @@ def login():
 
 def _log_in(user) -> None:
     session.permanent = True  # expires after SESSION_MINUTES without a request
+    session["login_at"] = int(time.time())  # and SESSION_MAX_HOURS after this, whatever happens
     login_user(user)
 
 
