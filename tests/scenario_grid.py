@@ -41,11 +41,11 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("geen eerdere halfjaren", ALIKE, None),
-    Scenario("geen eerdere halfjaren, gepolariseerd", POLARISED, None),
-    Scenario("drie gelijke eerdere halfjaren", ALIKE, ALIKE),
-    Scenario("eerdere SD kleiner (1,2, nu 2,2)", POLARISED, CALM),
-    Scenario("eerdere SD groter (2,2, nu 1,2)", CALM, POLARISED),
+    Scenario("no earlier half-years", ALIKE, None),
+    Scenario("no earlier half-years, polarised now (SD 2.2)", POLARISED, None),
+    Scenario("three alike earlier half-years", ALIKE, ALIKE),
+    Scenario("earlier SD smaller (1.2, now 2.2)", POLARISED, CALM),
+    Scenario("earlier SD larger (2.2, now 1.2)", CALM, POLARISED),
 )
 SIZES = (5, 10, 30, 100)
 EARLIER_HALF_YEARS, EARLIER_N = 3, 30
@@ -127,7 +127,7 @@ POWER = Scenario("power", GOOD, ALIKE)
 
 
 def markdown(cells: list[Cell]) -> str:
-    lines = ["| situatie | n | dekking | onterecht boven norm |", "|---|---|---|---|"]
+    lines = ["| history | n | coverage | false boven norm |", "|---|---|---|---|"]
     for cell in cells:
         lines.append(f"| {cell.scenario} | {cell.n} | {cell.coverage * 100:.1f} % | {cell.false_above * 100:.1f} % |")
     return "\n".join(lines)
