@@ -199,18 +199,18 @@ def item_summaries_csv(questionnaire: Questionnaire, period: Period | str, summa
 
 # --- XLSX ------------------------------------------------------------------------------------------------
 
-def _xlsx_value(value: object) -> object:
+def _xlsx_value(value: object, digits: int = FIGURE_DIGITS) -> object:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if isinstance(value, str):
         # Strip the control characters XLSX cannot hold first, so none can hide a formula start.
         return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
     if isinstance(value, float) and not isinstance(value, bool):
-        return round(value, FIGURE_DIGITS) if math.isfinite(value) else None
+        return round(value, digits) if math.isfinite(value) else None
     return value
 
 
-def _write_sheet(sheet, columns: tuple[str, ...], rows: Iterable[tuple[Mapping, Mapping[str, str]]]) -> None:
+def _write_sheet(sheet, columns: tuple[str, ...], rows: Iterable[tuple[Mapping, Mapping[str, str], int]]) -> None:
     """A bold, frozen header row, then the rows; numbers stay numbers, with a format where one is given."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -226,10 +226,10 @@ def _write_sheet(sheet, columns: tuple[str, ...], rows: Iterable[tuple[Mapping, 
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    for values, formats in rows:
+    for values, formats, digits in rows:
         cells = []
         for column in columns:
-            value = _xlsx_value(values[column])
+            value = _xlsx_value(values[column], digits)
             if column in formats and value is not None:
                 value = WriteOnlyCell(sheet, value=value)
                 value.number_format = formats[column]
@@ -260,10 +260,12 @@ def kpi_results_xlsx(reports: Iterable[KpiReport],
     summary_period = _summary_period(reports, period) if summaries_by_questionnaire else None
     workbook = Workbook(write_only=True)
     _write_sheet(workbook.create_sheet("KPI's"), KPI_COLUMNS,
-                 ((row, _kpi_formats(row, report)) for report in reports for row in [_kpi_row(report)]))
+                 ((row, _kpi_formats(row, report), _kpi_digits(report, 1, FIGURE_DIGITS))
+                  for report in reports for row in [_kpi_row(report)]))
     for questionnaire, summaries in summaries_by_questionnaire.items():
         rows = _item_rows(questionnaire, summary_period, summaries)
-        _write_sheet(workbook.create_sheet(questionnaire.key), ITEM_COLUMNS, ((row, ITEM_FORMATS) for row in rows))
+        _write_sheet(workbook.create_sheet(questionnaire.key), ITEM_COLUMNS,
+                     ((row, ITEM_FORMATS, FIGURE_DIGITS) for row in rows))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
