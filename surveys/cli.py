@@ -128,3 +128,4 @@ def register(app: Flask) -> None:
                     *cli_reports.COMMANDS, cli_charts.chart_command, *cli_accounts.COMMANDS,
                     *cli_retention.COMMANDS):
         app.cli.add_command(command)
+    app.cli.add_command(__import__(f"{__package__}.cli_plan", fromlist=["plan_command"]).plan_command)

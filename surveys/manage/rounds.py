@@ -14,7 +14,7 @@ from wtforms.validators import AnyOf, InputRequired, Optional
 
 from ..auth import role_required
 from ..periods import half_year_of
-from ..services import audit, invitations, letters, mail
+from ..services import audit, invitations, letters, mail, planner
 from ..services.rounds import RoundError, create_round, get_round
 from . import bp
 
@@ -150,8 +150,17 @@ def _round_page(round_id: int, status: int = 200, *, codes_form=None, addresses_
         codes_form=codes_form or CodesForm(formdata=None),
         addresses_form=addresses_form or AddressesForm(formdata=None), problems=problems or [], error=error,
         reminder_targets=mail.reminder_targets(round_id), closed=stats.round.closes_on < date.today(),
+        plan=_plan_or_none(stats.round),
         limits={"pdf": letters.MAX_LETTERS, "csv": letters.MAX_LINKS,
                 "addresses": mail.MAX_ADDRESSES}), status
+
+
+def _plan_or_none(round_):
+    """The response planner for the round's mean-grade KPI; None for a questionnaire without one."""
+    try:
+        return planner.round_plan(round_)
+    except planner.PlanError:
+        return None
 
 
 @bp.route("/rondes/<int:round_id>")

@@ -8,6 +8,7 @@ from datetime import date
 from enum import Enum
 
 from sqlalchemy import Date, bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import InvitationCode, Round
@@ -63,11 +64,28 @@ def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: 
     if population is not None and population > MAX_POPULATION:
         raise RoundError("de populatie (aantal uitgenodigden) kan hoogstens 1.000.000 zijn; is er een cijfer te "
                          "veel getypt?", "population")
+    existing = db.session.scalar(select(Round).where(Round.questionnaire == questionnaire,
+                                                     Round.period == str(parsed)))
+    if existing is not None:
+        raise RoundError(_duplicate_message(existing), "period")
     round_ = Round(questionnaire=questionnaire, period=str(parsed), opens_on=opens_on, closes_on=closes_on,
                    population=population)
     db.session.add(round_)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # made at the same moment by someone else: the unique index refused it
+        db.session.rollback()
+        existing = db.session.scalar(select(Round).where(Round.questionnaire == questionnaire,
+                                                         Round.period == str(parsed)))
+        if existing is None:
+            raise
+        raise RoundError(_duplicate_message(existing), "period") from None
     return round_
+
+
+def _duplicate_message(existing: Round) -> str:
+    return (f"er is al een meetronde voor {existing.questionnaire} in {existing.period} (ronde {existing.id}); "
+            "één ronde per vragenlijst en periode: pas die ronde aan in plaats van een tweede te maken")
 
 
 def issue_codes(round_: Round, count: int, batch: int = 1000) -> Iterator[list[str]]:
