@@ -149,3 +149,19 @@ def test_self_reliance_gets_a_trend_by_newcombe(app):
     assert trend["difference"] == pytest.approx(p1 - p2, abs=1e-12)
     assert (trend["ci_low"], trend["ci_high"]) == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
     assert (trend["current_share"], trend["previous_share"]) == (p1, p2)
+
+
+def test_the_kpi_page_refuses_a_quarter_for_a_half_yearly_questionnaire(app, client):
+    from surveys.services.users import create_user
+    from tests.test_manage import PASSWORD, log_in
+
+    with app.app_context():
+        store_grades("gemeente", "G1", [8, 9, 7], date(2026, 5, 1))
+        create_user("manager@example.nl", PASSWORD, "manager")
+    log_in(client, "manager@example.nl")
+    reply = client.get("/beheer/kpi/gemeente_cooperation?periode=2026-Q2")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert "wordt per halfjaar gerapporteerd, niet per kwartaal: u ziet 2026-H1" in page
+    assert '<span class="period">2026-H1</span>' in page
+    assert client.get("/beheer/kpi/client_support?periode=2026-Q2").status_code == 200
