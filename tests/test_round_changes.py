@@ -92,3 +92,18 @@ def test_a_round_without_responses_can_be_deleted_one_with_responses_cannot(app,
     assert stored(app, open_id) is None
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(InvitationCode)) == 0
+
+
+def test_no_client_letter_after_the_half_years_client_round_was_closed_early(app, client, rounds):
+    from surveys.periods import half_year_of
+
+    with app.app_context():
+        period = half_year_of(TODAY)
+        round_id = create_round("client", str(period), opens_on=TODAY - timedelta(days=3),
+                                closes_on=period.end, population=None).id
+    log_in(client, "manager@example.nl")
+    assert post(client, round_id, "sluiten").status_code == 303
+    page = client.get("/beheer/rondes").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    reply = client.post("/beheer/rondes/clientbrief", data={"csrf_token": token})
+    assert reply.status_code == 409 and "er is al een meetronde voor client" in reply.get_data(as_text=True).lower()

@@ -136,7 +136,10 @@ def client_letter():
     """One cliënt code and its letter as PDF, in the cliënt round open today (opened if there is none)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    round_id, pdf = letters.client_letter(date.today(), _base_url())
+    try:
+        round_id, pdf = letters.client_letter(date.today(), _base_url())
+    except RoundError as error:  # this half-year's cliënt round was closed early: no second one
+        abort(409, _sentence(str(error)))
     audit.record("export", actor=current_user.email, detail=f"cliëntbrief: 1 code in ronde {round_id}")
     return _download(pdf, "application/pdf", f"clientbrief-ronde-{round_id}.pdf", inline=True)
 
