@@ -171,7 +171,7 @@ class KpiResult(_JsonResult):
     indicative: bool = False
     population: int | None = None
     response_rate: float | None = None
-    # census | n_exceeds_population | zero_spread | single_response | clipped_to_scale | prior_sd
+    # census | n_exceeds_population | zero_spread | single_response | clipped_to_scale
     notes: tuple[str, ...] = ()
 
 
@@ -181,14 +181,14 @@ class MeanResult(KpiResult):
 
     mean: float | None = None
     sd: float | None = None  # the group's own sample SD
-    interval_sd: float | None = None  # the SD behind the interval (moderated when a reference is given)
+    interval_sd: float | None = None  # the SD behind the interval: moderated, or the own SD where larger
     se: float | None = None
     df: int | None = None
 
 
 @dataclass(frozen=True)
 class ShareResult(KpiResult):
-    """A share KPI; method wilson | descriptive."""
+    """A share KPI; method wilson | wilson-fpc | descriptive."""
 
     hits: int | None = None
     share: float | None = None
