@@ -87,8 +87,12 @@ def test_zero_spread_is_treated_alike_with_and_without_history(app):
     assert without["verdict"] == "boven_norm"
 
 
-def test_census_is_decided_on_responses_not_on_item_answers(app):
+def test_census_is_decided_on_responses_not_on_item_answers(app, client):
+    from surveys.services.users import create_user
+    from tests.test_manage import PASSWORD, log_in
+
     with app.app_context():
+        create_user("manager@example.nl", PASSWORD, "manager")
         create_round("medewerker", "2026-H1", opens_on=date(2026, 1, 1), closes_on=date(2026, 6, 30), population=30)
         store_grades("medewerker", "M1", [8] * 15 + [7] * 6 + [6] * 6, date(2026, 3, 1))
         store_codes("medewerker", "M1", ["weet_niet"] * 3, date(2026, 3, 1))
@@ -97,6 +101,10 @@ def test_census_is_decided_on_responses_not_on_item_answers(app):
     assert (staff["n"], staff["responses"], staff["population"], staff["response_rate"]) == (27, 30, 30, 1.0)
     assert (staff["method"], staff["verdict"], staff["notes"]) == ("descriptive", "boven_norm", ["census"])
     assert staff["ci_low"] is None
+    # The manager reads why there is no interval, in words.
+    log_in(client, "manager@example.nl")
+    page = client.get("/beheer/kpi/staff_house_in_order?periode=2026-H1").get_data(as_text=True)
+    assert "Iedereen uit de populatie heeft gereageerd: het cijfer is exact" in page
 
 
 def test_more_responses_than_the_population_is_a_data_problem(app):
