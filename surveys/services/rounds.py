@@ -57,8 +57,7 @@ def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: 
     if not parsed.is_half_year and "quarter" not in reporting:
         raise RoundError(f"de vragenlijst '{questionnaire}' werkt met halfjaren, niet met kwartalen", "period")
     _check_dates_and_population(opens_on, closes_on, population)
-    existing = db.session.scalar(select(Round).where(Round.questionnaire == questionnaire,
-                                                     Round.period == str(parsed)))
+    existing = find_round(questionnaire, str(parsed))
     if existing is not None:
         raise RoundError(_duplicate_message(existing), "period")
     round_ = Round(questionnaire=questionnaire, period=str(parsed), opens_on=opens_on, closes_on=closes_on,
@@ -68,8 +67,7 @@ def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: 
         db.session.commit()
     except IntegrityError:  # made at the same moment by someone else: the unique index refused it
         db.session.rollback()
-        existing = db.session.scalar(select(Round).where(Round.questionnaire == questionnaire,
-                                                         Round.period == str(parsed)))
+        existing = find_round(questionnaire, str(parsed))
         if existing is None:
             raise
         raise RoundError(_duplicate_message(existing), "period") from None
@@ -198,3 +196,8 @@ def open_round_sql(questionnaire: str, day: str) -> str:
 
 def get_round(round_id: int) -> Round | None:
     return db.session.get(Round, round_id)
+
+
+def find_round(questionnaire: str, period: str) -> Round | None:
+    """The one round of a questionnaire in a period, if it exists."""
+    return db.session.scalar(select(Round).where(Round.questionnaire == questionnaire, Round.period == period))
