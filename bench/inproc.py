@@ -14,7 +14,6 @@ import os
 import resource
 import statistics
 import time
-from datetime import date
 
 MANAGER_EMAIL = "bench-manager@example.org"
 MANAGER_PASSWORD = "bench-manager-password"
@@ -51,9 +50,9 @@ def peak_rss_mb() -> float:
 
 
 def current_half_year():
-    from surveys.periods import half_year_of
+    from surveys.periods import half_year_of, today
 
-    return half_year_of(date.today())
+    return half_year_of(today())
 
 
 def task_prepare(args) -> dict:

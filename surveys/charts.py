@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .scoring import ABOVE, BELOW, UNDECIDED
+from .scoring import ABOVE, BELOW, UNDECIDED, decimals_for
 
 if TYPE_CHECKING:  # charts draw results; they never query (DESIGN: charts → scoring results)
     from matplotlib.figure import Figure
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # charts draw results; they never query (DESIGN: charts → s
 FORMATS = ("png", "svg", "pdf")
 WIDTH_IN, HEIGHT_IN, PNG_DPI = 9.0, 5.0, 120  # PNG: 1080 × 600 pixels
 TOO_FEW_TEXT, NO_RESPONSE_TEXT = "te weinig respons", "geen respons"
+DATA_PROBLEM_TEXT = "gegevensfout: meer reacties dan N"
 INDICATIVE_TEXT = "indicatief"
 CROWDED_ABOVE = 8  # more periods than this get smaller period labels and upright gap texts
 
@@ -128,8 +129,11 @@ def _plain(value: float | Fraction) -> str:
 
 
 def format_value(report: KpiReport, value: float) -> str:
-    """A point estimate as the chart prints it: a grade with one decimal, a share as a whole percentage."""
-    return f"{_decimal(100 * value, 0)} %" if _is_share(report) else _decimal(value, 1)
+    """A point estimate as the chart prints it: a grade with one decimal, a share as a whole percentage,
+    more where that would round onto the norm without being on it (7,0 for 7,04 reads as "not above")."""
+    scale = _scale(report)
+    decimals = decimals_for([value * scale], report.result.norm.exact * scale, 0 if _is_share(report) else 1)
+    return f"{_decimal(100 * value, decimals)} %" if _is_share(report) else _decimal(value, decimals)
 
 
 def norm_label(report: KpiReport) -> str:
@@ -228,6 +232,8 @@ def _draw(history: list[KpiReport]) -> Figure:
     for x, report in zip(positions, history, strict=True):
         if report.result.suppressed:
             _draw_gap(ax, x, NO_RESPONSE_TEXT if report.result.n == 0 else TOO_FEW_TEXT, gap_height, crowded)
+        elif report.data_problem:  # more responses than N: no verdict to draw
+            _draw_gap(ax, x, DATA_PROBLEM_TEXT, gap_height, crowded)
         else:
             verdicts.add(_draw_point(ax, x, report))
 

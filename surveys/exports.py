@@ -25,9 +25,11 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from .extensions import db
+from .formatting import note_texts
 from .models import Answer, QuestionnaireVersion, Response
 from .periods import Period, parse_period
 from .questionnaires import Questionnaire
+from .scoring import decimals_for
 from .services.questionnaires import current_version, definition_of
 from .services.reports import KpiReport
 
@@ -40,7 +42,7 @@ PERCENT, DECIMAL = "0.0 %", "0.00"  # XLSX number formats
 
 KPI_COLUMNS = ("kpi", "label", "period", "statistic", "n", "mean_or_share", "ci_low", "ci_high", "norm",
                "operator", "verdict", "meets_norm", "suppressed", "indicative", "method", "responses",
-               "population", "response_rate")
+               "population", "response_rate", "notes")
 KPI_FIGURES = ("mean_or_share", "ci_low", "ci_high", "meets_norm")  # what a suppressed row never shows
 ITEM_COLUMNS = ("questionnaire", "period", "item", "question", "type", "answer", "answer_label", "count", "n",
                 "agree_share", "ci_low", "ci_high", "suppressed")
@@ -64,11 +66,11 @@ def _separators(dialect: str) -> tuple[str, str]:
         raise ExportError(f"unknown CSV dialect {dialect!r}; use one of {', '.join(DIALECTS)}") from None
 
 
-def _decimal(value: float, mark: str) -> str:
-    """A figure rounded to four decimals without trailing zeros: 7.5, 0.6, -2.1976."""
+def _decimal(value: float, mark: str, digits: int = FIGURE_DIGITS) -> str:
+    """A figure rounded to four decimals (or ``digits``) without trailing zeros: 7.5, 0.6, -2.1976."""
     if not math.isfinite(value):
         return ""
-    text = f"{value:.{FIGURE_DIGITS}f}".rstrip("0").rstrip(".")
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
     text = "0" if text == "-0" else text
     return text if mark == "." else text.replace(".", mark)
 
@@ -87,10 +89,10 @@ class _CsvLines:
         separator, self.decimal_mark = _separators(dialect)
         self.writer = csv.writer(_Echo(), delimiter=separator)
 
-    def line(self, values: Iterable[object]) -> str:
-        return self.writer.writerow([self.cell(value) for value in values])
+    def line(self, values: Iterable[object], digits: int = FIGURE_DIGITS) -> str:
+        return self.writer.writerow([self.cell(value, digits) for value in values])
 
-    def cell(self, value: object) -> str:
+    def cell(self, value: object, digits: int = FIGURE_DIGITS) -> str:
         if value is None:
             return ""
         if isinstance(value, bool):  # before int: a bool is an int
@@ -98,7 +100,7 @@ class _CsvLines:
         if isinstance(value, int):
             return str(value)
         if isinstance(value, float):
-            return _decimal(value, self.decimal_mark)
+            return _decimal(value, self.decimal_mark, digits)
         if isinstance(value, date):
             return value.isoformat()
         return neutralise(str(value))
@@ -113,11 +115,23 @@ def _kpi_row(report: KpiReport) -> dict[str, object]:
     row["mean_or_share"] = entry.get("mean" if report.kpi.statistic == "mean" else "share")
     if entry["suppressed"]:
         row |= dict.fromkeys(KPI_FIGURES)  # the scoring layer already left them out; hold that here too
+    row["notes"] = " ".join(note_texts(report.result)) or None
     return row
 
 
-def _kpi_formats(row: Mapping[str, object]) -> dict[str, str]:
-    figure = PERCENT if row["statistic"] == "share" else DECIMAL
+def _kpi_digits(report: KpiReport, scale: int, base: int) -> int:
+    """Decimals at which no shown figure of the KPI rounds onto the norm without being on it."""
+    result = report.result
+    point = result.share if report.kpi.statistic == "share" else result.mean
+    values = [None if v is None else v * scale for v in (point, result.ci_low, result.ci_high)]
+    return decimals_for(values, result.norm.exact * scale, base)
+
+
+def _kpi_formats(row: Mapping[str, object], report: KpiReport) -> dict[str, str]:
+    # 0.00 for grades, 0.0 % for shares, with more decimals where a rounded figure would read as the norm.
+    share = row["statistic"] == "share"
+    digits = _kpi_digits(report, 100 if share else 1, 1 if share else 2)
+    figure = "0." + "0" * digits + (" %" if share else "")
     formats = {"mean_or_share": figure, "ci_low": figure, "ci_high": figure, "response_rate": PERCENT}
     if row["statistic"] == "share":
         formats["norm"] = PERCENT
@@ -164,7 +178,7 @@ def kpi_results_csv(reports: Iterable[KpiReport], *, dialect: str = "internation
         yield BOM + lines.line(KPI_COLUMNS)
         for report in reports:
             row = _kpi_row(report)
-            yield lines.line(row[column] for column in KPI_COLUMNS)
+            yield lines.line((row[column] for column in KPI_COLUMNS), _kpi_digits(report, 1, FIGURE_DIGITS))
 
     return chunks()
 
@@ -185,18 +199,18 @@ def item_summaries_csv(questionnaire: Questionnaire, period: Period | str, summa
 
 # --- XLSX ------------------------------------------------------------------------------------------------
 
-def _xlsx_value(value: object) -> object:
+def _xlsx_value(value: object, digits: int = FIGURE_DIGITS) -> object:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if isinstance(value, str):
         # Strip the control characters XLSX cannot hold first, so none can hide a formula start.
         return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
     if isinstance(value, float) and not isinstance(value, bool):
-        return round(value, FIGURE_DIGITS) if math.isfinite(value) else None
+        return round(value, digits) if math.isfinite(value) else None
     return value
 
 
-def _write_sheet(sheet, columns: tuple[str, ...], rows: Iterable[tuple[Mapping, Mapping[str, str]]]) -> None:
+def _write_sheet(sheet, columns: tuple[str, ...], rows: Iterable[tuple[Mapping, Mapping[str, str], int]]) -> None:
     """A bold, frozen header row, then the rows; numbers stay numbers, with a format where one is given."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -212,10 +226,10 @@ def _write_sheet(sheet, columns: tuple[str, ...], rows: Iterable[tuple[Mapping, 
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    for values, formats in rows:
+    for values, formats, digits in rows:
         cells = []
         for column in columns:
-            value = _xlsx_value(values[column])
+            value = _xlsx_value(values[column], digits)
             if column in formats and value is not None:
                 value = WriteOnlyCell(sheet, value=value)
                 value.number_format = formats[column]
@@ -245,11 +259,13 @@ def kpi_results_xlsx(reports: Iterable[KpiReport],
     summaries_by_questionnaire = item_summaries_by_questionnaire or {}
     summary_period = _summary_period(reports, period) if summaries_by_questionnaire else None
     workbook = Workbook(write_only=True)
-    kpi_rows = (_kpi_row(report) for report in reports)
-    _write_sheet(workbook.create_sheet("KPI's"), KPI_COLUMNS, ((row, _kpi_formats(row)) for row in kpi_rows))
+    _write_sheet(workbook.create_sheet("KPI's"), KPI_COLUMNS,
+                 ((row, _kpi_formats(row, report), _kpi_digits(report, 1, FIGURE_DIGITS))
+                  for report in reports for row in [_kpi_row(report)]))
     for questionnaire, summaries in summaries_by_questionnaire.items():
         rows = _item_rows(questionnaire, summary_period, summaries)
-        _write_sheet(workbook.create_sheet(questionnaire.key), ITEM_COLUMNS, ((row, ITEM_FORMATS) for row in rows))
+        _write_sheet(workbook.create_sheet(questionnaire.key), ITEM_COLUMNS,
+                     ((row, ITEM_FORMATS, FIGURE_DIGITS) for row in rows))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -2,6 +2,8 @@
 
 from flask import Flask
 
+from .scoring import decimals_for
+
 
 def nl_number(value: float | None, decimals: int = 2) -> str:
     if value is None:
@@ -24,3 +26,51 @@ def register(app: Flask) -> None:
     app.add_template_filter(nl_number)
     app.add_template_filter(nl_percent)
     app.add_template_global(kpi_value)
+    app.add_template_global(kpi_figures)
+    app.add_template_global(note_texts)
+    app.add_template_global(verdict_label)
+
+
+# --- KPI figures that never contradict the verdict -------------------------------------------------------
+
+# What a result's notes mean, in words for the manager (pages, PDF, CSV).
+NOTE_TEXTS = {
+    "census": "Iedereen uit de populatie heeft gereageerd: het cijfer is exact, er is geen steekproefmarge.",
+    "n_exceeds_population": "Meer reacties dan de populatie (N): het aantal of de rondes kloppen niet. "
+                            "Daarom geen oordeel en geen responspercentage; pas N aan.",
+    "zero_spread": "Alle antwoorden zijn gelijk en er is geen vergelijkingsmaat: geen interval.",
+    "single_response": "Eén antwoord: geen interval.",
+    "clipped_to_scale": "Het interval is afgekapt op de schaal (cijfers 1 tot 10, aandelen 0 tot 100 %).",
+}
+DATA_PROBLEM = ("!", "Geen oordeel: meer reacties dan de populatie")
+
+
+def kpi_decimals(result, statistic: str) -> int:
+    """Decimals for a result's value and bounds: 2 for grades, 1 for percentages, more where a rounded
+    figure would read as the norm without being it (7,00 next to "boven de norm")."""
+    scale, base = (100, 1) if statistic == "share" else (1, 2)
+    point = result.share if statistic == "share" else result.mean
+    values = [None if v is None else v * scale for v in (point, result.ci_low, result.ci_high)]
+    return decimals_for(values, result.norm.exact * scale, base)
+
+
+def kpi_figures(result, statistic: str) -> dict[str, str]:
+    """The shown value, bounds and interval of a KPI result, all with the decimals ``kpi_decimals`` gives."""
+    decimals = kpi_decimals(result, statistic)
+
+    def shown(value):
+        return nl_percent(value, decimals) if statistic == "share" else nl_number(value, decimals)
+
+    point = result.share if statistic == "share" else result.mean
+    low, high = shown(result.ci_low), shown(result.ci_high)
+    return {"value": shown(point), "low": low, "high": high,
+            "interval": "–" if result.ci_low is None else f"{low} – {high}"}
+
+
+def note_texts(result) -> list[str]:
+    return [NOTE_TEXTS[note] for note in result.notes if note in NOTE_TEXTS]
+
+
+def verdict_label(result, verdicts: dict) -> tuple[str, str]:
+    """(icon, words) of a verdict; a data problem says so instead of a verdict."""
+    return DATA_PROBLEM if "n_exceeds_population" in result.notes else verdicts[result.verdict]

@@ -39,6 +39,9 @@ class Round(db.Model):
     __table_args__ = (
         CheckConstraint("closes_on >= opens_on", name="dates_in_order"),
         CheckConstraint("population IS NULL OR population > 0", name="population_positive"),
+        # One round per questionnaire and period. A unique index rather than a constraint: adding it needs no
+        # table rebuild on SQLite, which would cascade-delete the rounds' codes.
+        Index("uq_round_questionnaire_period", "questionnaire", "period", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -41,6 +41,7 @@ from reportlab.platypus import (
 )
 
 from . import charts, periods
+from .formatting import kpi_figures, note_texts, verdict_label
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
@@ -143,22 +144,24 @@ def verdict_words(report: KpiReport) -> tuple[str, str]:
     result = report.result
     if result.suppressed and result.n == 0:
         return NO_RESPONSE
-    return VERDICTS[result.verdict]
+    return verdict_label(result, VERDICTS)
+
+
+def _shown(report: KpiReport) -> dict[str, str]:
+    """Value and bounds with the decimals the pages use: never a rounded bound that reads as the norm."""
+    return {key: text.replace(" %", f"{NBSP}%") for key, text in
+            kpi_figures(report.result, report.kpi.statistic).items()}
 
 
 def value_text(report: KpiReport) -> str:
-    result = report.result
-    if result.suppressed:
-        return "–"
-    value = result.share if report.kpi.statistic == "share" else result.mean
-    return figure(report, value)
+    return "–" if report.result.suppressed else _shown(report)["value"]
 
 
 def interval_text(report: KpiReport) -> str:
     result = report.result
     if result.suppressed or result.ci_low is None:
         return "–"
-    return f"{figure(report, result.ci_low)} – {figure(report, result.ci_high)}"
+    return _shown(report)["interval"]
 
 
 def trend_text(report: KpiReport) -> str:
@@ -167,11 +170,24 @@ def trend_text(report: KpiReport) -> str:
         return "–"
     difference = report.trend.difference
     sign = "+" if difference > 0 else "−" if difference < 0 else "±"
+    if report.kpi.statistic == "share":
+        return f"{sign}{_number(abs(100 * difference), 1)}{NBSP}procentpunt ({TRENDS[report.trend.verdict]})"
     return f"{sign}{_number(abs(difference), 2)} ({TRENDS[report.trend.verdict]})"
 
 
 def rate_text(responses: int, population: int | None) -> str:
-    return "niet bekend" if not population else f"{_number(100 * responses / population, 0)}{NBSP}%"
+    if not population:
+        return "niet bekend"
+    if responses > population:  # never a rate above 100 %: the population count is wrong
+        return "meer reacties dan N: gegevensfout"
+    return f"{_number(100 * responses / population, 0)}{NBSP}%"
+
+
+def notes_paragraph(reports: list[KpiReport], style) -> list:
+    """What the notes of the results mean, in words: census, data problems, cut-off intervals."""
+    lines = [f"{escape(report.kpi.label.nl)}: {escape(text)}" for report in reports
+             for text in note_texts(report.result)]
+    return [_p("Toelichting", style), *(Paragraph(line, style) for line in lines)] if lines else []
 
 
 # --- the parts of the report ---------------------------------------------------------------------------
@@ -335,6 +351,7 @@ def halfyear_report_pdf(period: Period | str, *, made_on: date | None = None) ->
         _p(f"KPI's in {period}", styles["h1"]),
         _kpi_table(reports, styles),
         Spacer(1, 4),
+        *notes_paragraph(reports, styles["small"]),
         _p("n is het aantal bruikbare antwoorden op de vraag; ‘weet ik niet’ en ‘n.v.t.’ tellen niet mee. "
            "Respons is het aantal reacties gedeeld door het aantal uitgenodigden, waar dat bekend is.",
            styles["small"]),

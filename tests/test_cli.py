@@ -126,7 +126,7 @@ def test_rounds_create_prints_the_id_and_stores_the_period(app, runner):
 
 
 def test_rounds_list_shows_each_round_with_its_id_and_state(app, runner):
-    running = half_year_of(date.today())
+    running = half_year_of(periods.today())
     ids = [runner.invoke(args=["rounds", "create", *args]).output.strip() for args in (
         ["partner", "2020-H1", "--population", "40"], ["medewerker", str(running)], ["gemeente", "2099-H2"])]
 

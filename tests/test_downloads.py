@@ -29,17 +29,19 @@ BOM = b"\xef\xbb\xbf"
 
 # Partner, 2026-H1, a round of 10 invited organisations: P1 = 6, 7, 8, 8, 9 → mean 38/5 = 7.6.
 #   Σx² = 294, s² = (5·294 − 38²)/(5·4) = 26/20 = 1.3; with the finite-population correction (n/N = 5/10)
-#   SE = √(1.3/5 · 0.5) = √0.13 = 0.360555, t(0.975, 4) = 2.776445 → 7.6 ∓ 1.001062 = [6.598938, 8.601062]:
+#   No earlier half-years: the reference is the prior SD 2.0 (d0 = 30): s̃² = (120 + 5.2)/34 = 3.682353, df 34;
+#   SE = √(3.682353/5 · 0.5) = 0.606824, t(0.975, 34) = 2.032245 → 7.6 ∓ 1.233215 = [6.366785, 8.833215]:
 #   the norm 7 lies inside → "niet te onderscheiden"; n = 5 < 30 → indicatief; response 5/10 = 50 %.
-#   (No reference SD: P1 has only 4 pooled degrees of freedom.)
 #   P2 = 5, 4, 4, 3, 2 → (helemaal) mee eens 3/5 = 0.6. P8 holds one free-text answer.
 PARTNER_P1 = [6, 7, 8, 8, 9]
 PARTNER_P2 = [5, 4, 4, 3, 2]
 PARTNER_TEXT = "Goed bereikbaar, snel antwoord"
 # Gemeente (minimum n 3), 2026-H1: G1 = 9, 10. Two answers: the mean 9.5 must show nowhere.
 GEMEENTE_G1 = [9, 10]
-# Medewerkers: 2026-H1 M1 = 7, 8, 8, 9, 8 → mean 8.0, s² = (5·322 − 1600)/20 = 0.5, SE = √0.1 = 0.316228,
-#   8.0 ∓ 2.776445·0.316228 = [7.122011, 8.877989] → lower bound above 7: "boven de norm".
+# Medewerkers: 2026-H1 M1 = 7, 8, 8, 9, 8 → mean 8.0, s² = (5·322 − 1600)/20 = 0.5. The earlier half-year
+#   has 4 df, too few: the reference is the prior SD 2.0, s̃² = (120 + 2)/34 = 3.588235, df 34,
+#   SE = √(3.588235/5) = 0.847141, 8.0 ∓ 2.032245·0.847141 = [6.278403, 9.721597]: "niet te onderscheiden"
+#   (plain t said "boven de norm" from five answers: 7.122011 – 8.877989).
 #   2025-H2 M1 = 6, 6, 7, 7, 8 → mean 6.8, s² = 0.7. Trend +1.2, Welch SE = √(0.1 + 0.14), df = 7.78,
 #   interval [0.0648, 2.3352] (scipy ttest_ind, equal_var=False) → above 0: "gestegen".
 STAFF_NOW, STAFF_BEFORE = [7, 8, 8, 9, 8], [6, 6, 7, 7, 8]
@@ -113,11 +115,11 @@ def test_a_manager_downloads_the_halfyear_report_with_the_figures_worked_out_by_
 
     rows = table[table.index(f"KPI's in {PERIOD}"):]
     # One row per KPI: label, value, interval, norm, n, response rate, verdict, trend.
-    assert ("Partnerwaardering voor de samenwerking 7,60 6,60 – 8,60 > 7 5 50 % "
+    assert ("Partnerwaardering voor de samenwerking 7,60 6,37 – 8,83 > 7 5 50 % "
             "● Niet te onderscheiden van de norm indicatief – Gemeentewaardering") in rows
     assert "Gemeentewaardering voor de samenwerking – – > 7 2 – – Te weinig respons – Waardering van" in rows
-    assert ("Waardering van medewerkers en management voor huis op orde 8,00 7,12 – 8,88 > 7 5 – "
-            "▲ Boven de norm indicatief +1,20 (gestegen) n is het aantal") in rows
+    assert ("Waardering van medewerkers en management voor huis op orde 8,00 6,28 – 9,72 > 7 5 – "
+            "● Niet te onderscheiden van de norm indicatief +1,20 (gestegen) n is het aantal") in rows
     assert ("Cliënten die na de hulp zelf weer verder kunnen 80,0 % 37,6 % – 96,4 % > 70 % 5 – "
             "● Niet te onderscheiden van de norm indicatief – Partnerwaardering") in rows
     assert "Partners 5 10 50 %" in table
@@ -144,7 +146,7 @@ def test_the_report_command_writes_the_pdf(stored, app, tmp_path):
     out = tmp_path / "rapport.pdf"
     result = app.test_cli_runner().invoke(args=["report", "--period", PERIOD, "--format", "pdf", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "7,60 6,60 – 8,60" in pdf_pages(out.read_bytes())[1]
+    assert "7,60 6,37 – 8,83" in pdf_pages(out.read_bytes())[1]
     missing = app.test_cli_runner().invoke(args=["report", "--period", PERIOD, "--format", "pdf"])
     assert missing.exit_code == 2 and "--out" in missing.output
 
@@ -162,7 +164,7 @@ def test_the_workbook_download_holds_the_expected_cells(stored, client):
     header = [cell.value for cell in sheet[1]]
     rows = {row[0]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)}
     partner = rows["partner_cooperation"]
-    assert (partner["n"], partner["mean_or_share"], partner["ci_low"], partner["ci_high"]) == (5, 7.6, 6.5989, 8.6011)
+    assert (partner["n"], partner["mean_or_share"], partner["ci_low"], partner["ci_high"]) == (5, 7.6, 6.3668, 8.8332)
     assert (partner["verdict"], partner["responses"], partner["population"], partner["response_rate"]) == \
         ("niet_te_onderscheiden", 5, 10, 0.5)
     gemeente = rows["gemeente_cooperation"]
@@ -170,7 +172,7 @@ def test_the_workbook_download_holds_the_expected_cells(stored, client):
     assert gemeente["mean_or_share"] is None and gemeente["ci_low"] is None and gemeente["ci_high"] is None
     staff = rows["staff_house_in_order"]
     assert (staff["mean_or_share"], staff["ci_low"], staff["ci_high"], staff["verdict"]) == \
-        (8, 7.122, 8.878, "boven_norm")
+        (8, 6.2784, 9.7216, "niet_te_onderscheiden")
     assert rows["client_self_reliance"]["mean_or_share"] == 0.8
     items = workbook["partner"]
     columns = [cell.value for cell in items[1]]
@@ -188,14 +190,14 @@ def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_
     assert dutch.data.startswith(BOM + b"kpi;label;period;")
     rows = by_kpi(read_csv(dutch.data, ";"))
     assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_low"],
-            rows["partner_cooperation"]["response_rate"]) == ("7,6", "6,5989", "0,5")
+            rows["partner_cooperation"]["response_rate"]) == ("7,6", "6,3668", "0,5")
     assert rows["gemeente_cooperation"]["mean_or_share"] == "" and rows["gemeente_cooperation"]["n"] == "2"
 
     international = client.get(f"/beheer/downloads/kpi-resultaten.csv?periode={PERIOD}")
     assert international.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}.csv"'
     assert international.data.startswith(BOM + b"kpi,label,period,")
     rows = by_kpi(read_csv(international.data, ","))
-    assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_high"]) == ("7.6", "8.6011")
+    assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_high"]) == ("7.6", "8.8332")
 
     items = read_csv(client.get(f"/beheer/downloads/partner/vragen-excel-nl.csv?periode={PERIOD}").data, ";")
     p2_agree = [row for row in items if row["item"] == "P2" and row["answer"] == "5"]

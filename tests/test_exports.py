@@ -15,6 +15,7 @@ from surveys import periods
 from surveys.answers import AnswerValue
 from surveys.exports import (
     ExportError,
+    _CsvLines,
     item_summaries_csv,
     kpi_results_csv,
     kpi_results_xlsx,
@@ -34,7 +35,7 @@ from .helpers import codes_for, open_round
 
 KPI_HEADER = ["kpi", "label", "period", "statistic", "n", "mean_or_share", "ci_low", "ci_high", "norm", "operator",
               "verdict", "meets_norm", "suppressed", "indicative", "method", "responses", "population",
-              "response_rate"]
+              "response_rate", "notes"]
 ITEM_HEADER = ["questionnaire", "period", "item", "question", "type", "answer", "answer_label", "count", "n",
                "agree_share", "ci_low", "ci_high", "suppressed"]
 PARTNER_ITEMS = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "organisation_type"]
@@ -44,8 +45,9 @@ INJECTIONS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"]
 
 # Partner, 2025-H1: (day, P1, P2, P8, organisation_type).
 # P1: 6+7+8+8+8+8 = 45 over 6 → mean 7.5; Σx² = 36+49+4·64 = 341, s² = (6·341 − 45²)/(6·5) = 21/30 = 0.7,
-#     SE = √(0.7/6) = 0.341565, t(0.975, 5) = 2.570582 → 7.5 ∓ 0.878021 = [6.621979, 8.378021].
-#     (No reference SD: the item has only 8 pooled degrees of freedom, fewer than 30.)
+#     squares about the mean 3.5. No earlier published half-year (2024-H2 has 4 < 5), so the reference is the
+#     prior SD 2.0 with d0 = 30: s̃² = (30·4 + 3.5)/35 = 3.528571 (above the own 0.7), df 35,
+#     SE = √(3.528571/6) = 0.766874, t(0.975, 35) = 2.030108 → 7.5 ∓ 1.556836 = [5.943164, 9.056836].
 # P2: 5, 4, 4, 3, 2 and weet_niet → n = 5, (helemaal) eens 3/5 = 0.6, Wilson [0.230724, 0.882379].
 PARTNER_2025_H1 = [
     (date(2025, 1, 15), 6, 5, INJECTIONS[0], "onderwijs"),
@@ -58,7 +60,8 @@ PARTNER_2025_H1 = [
 # Partner, 2024-H2: four responses, one fewer than the partner minimum of 5. Mean 8.5 must never show.
 PARTNER_2024_H2 = [(date(2024, 9, day), grade, 5, None, None) for day, grade in ((2, 7), (3, 8), (4, 9), (5, 10))]
 # Gemeente (min_n 3), 2025-H1: G1 = 1, 1, 1, 1, 10 → mean 14/5 = 2.8; Σx² = 104, s² = (520 − 196)/20 = 16.2,
-# SE = √(16.2/5) = 1.8, t(0.975, 4) = 2.776445 → 2.8 ∓ 4.997601 = [−2.197601, 7.797601]: a negative bound.
+# the own s² is above the moderated (120 + 64.8)/34 = 5.435, so plain t: SE = √(16.2/5) = 1.8,
+# t(0.975, 4) = 2.776445 → 2.8 ∓ 4.997601 = [−2.197601, 7.797601], cut off at the scale: [1, 7.797601].
 GEMEENTE_G1 = [1, 1, 1, 1, 10]
 # Cliënt, 2025-H1: C4 = ja ×4, nee ×1 → share 0.8, Wilson [0.375535, 0.963776].
 CLIENT_C4 = ["ja", "ja", "ja", "ja", "nee"]
@@ -117,12 +120,15 @@ def test_dutch_csv_has_semicolons_decimal_commas_and_a_bom(stored):
     rows = by_kpi(read_csv(chunks, ";"))
     partner = rows["partner_cooperation"]
     assert {key: partner[key] for key in ("n", "mean_or_share", "ci_low", "ci_high", "norm", "operator")} == {
-        "n": "6", "mean_or_share": "7,5", "ci_low": "6,622", "ci_high": "8,378", "norm": "7", "operator": ">"}
+        "n": "6", "mean_or_share": "7,5", "ci_low": "5,9432", "ci_high": "9,0568", "norm": "7", "operator": ">"}
     assert (partner["verdict"], partner["meets_norm"], partner["indicative"], partner["method"]) == (
-        "niet_te_onderscheiden", "true", "true", "t")
-    # A negative interval bound is a number: no apostrophe in front of the minus sign.
+        "niet_te_onderscheiden", "true", "true", "t-moderated")
+    # The interval is cut off at the grade scale, and the note says so in words.
     assert (rows["gemeente_cooperation"]["mean_or_share"], rows["gemeente_cooperation"]["ci_low"],
-            rows["gemeente_cooperation"]["ci_high"]) == ("2,8", "-2,1976", "7,7976")
+            rows["gemeente_cooperation"]["ci_high"]) == ("2,8", "1", "7,7976")
+    assert rows["gemeente_cooperation"]["notes"].startswith("Het interval is afgekapt op de schaal")
+    # A negative number is a number: no apostrophe in front of the minus sign.
+    assert _CsvLines("dutch").cell(-2.1976) == "-2,1976"
     share = rows["client_self_reliance"]
     assert (share["mean_or_share"], share["ci_low"], share["ci_high"], share["norm"]) == (
         "0,8", "0,3755", "0,9638", "0,7")
@@ -133,8 +139,8 @@ def test_international_csv_has_commas_and_decimal_points(stored):
     assert chunks[0] == "\ufeff" + ",".join(KPI_HEADER) + "\r\n"
     rows = by_kpi(read_csv(chunks, ","))
     assert [rows["partner_cooperation"][key] for key in ("mean_or_share", "ci_low", "ci_high")] == [
-        "7.5", "6.622", "8.378"]
-    assert rows["gemeente_cooperation"]["ci_low"] == "-2.1976"
+        "7.5", "5.9432", "9.0568"]
+    assert rows["gemeente_cooperation"]["ci_low"] == "1"  # −2.1976 cut off at the grade scale
     assert rows["client_self_reliance"]["mean_or_share"] == "0.8"
     assert rows["partner_cooperation"]["label"] == "Partnerwaardering voor de samenwerking"
 
@@ -153,7 +159,8 @@ def test_text_cells_are_neutralised_and_numbers_are_not(stored):
     poisoned = dataclasses.replace(gemeente, kpi=dataclasses.replace(gemeente.kpi, label=Text("=1+2", "=1+2")))
     (row,) = read_csv(kpi_results_csv([poisoned]), ",")
     assert row["label"] == "'=1+2"
-    assert row["ci_low"] == "-2.1976"
+    assert (row["ci_low"], row["ci_high"]) == ("1", "7.7976")
+    assert _CsvLines("international").cell(-2.1976) == "-2.1976"  # a negative number keeps its minus
 
 
 @pytest.mark.parametrize("text", ["=1+2", "+31 30 123", "-2", "@SUM(A1)", "\tx", "\rx"])
@@ -225,9 +232,9 @@ def test_workbook_holds_numbers_formats_and_summaries(stored):
     rows = {row["kpi"]: row for row in sheet_rows(sheet)}
     partner_row = rows["partner_cooperation"]
     assert (partner_row["n"], partner_row["mean_or_share"], partner_row["ci_low"], partner_row["ci_high"]) == (
-        6, 7.5, 6.622, 8.378)
+        6, 7.5, 5.9432, 9.0568)
     assert (partner_row["meets_norm"], partner_row["suppressed"], partner_row["norm"]) == (True, False, 7)
-    assert rows["gemeente_cooperation"]["ci_low"] == -2.1976
+    assert rows["gemeente_cooperation"]["ci_low"] == 1
     assert rows["client_self_reliance"]["mean_or_share"] == 0.8
     # A share is a fraction shown as a percentage.
     share_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "client_self_reliance")

@@ -116,3 +116,44 @@ def test_downgrade_to_base_and_upgrade_again(bare_app):
         flask_migrate.upgrade()
         assert set(inspect(db.engine).get_table_names()) == tables()
         assert differences() == []
+
+
+# (id, questionnaire, period, opens_on, closes_on, population) of rounds made before the rule
+OLD_ROUNDS = [
+    (1, "partner", "2026-H1", "2026-01-10", "2026-02-01", 30),
+    (2, "partner", "2026-H1", "2026-01-05", "2026-01-20", 10),
+    (3, "partner", "2026-H2", "2026-07-01", "2026-09-01", None),
+    (4, "client", "2026-Q1", "2026-02-01", "2026-02-02", 5),
+    (5, "partner", "2026-H2", "2026-07-01", "2026-07-02", 8),
+]
+
+
+def test_duplicate_rounds_are_merged_into_the_oldest_and_a_second_is_refused(bare_app, capsys):
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    insert_round = text("INSERT INTO round (id, questionnaire, period, opens_on, closes_on, population, created_at) "
+                        "VALUES (:i, :q, :p, :o, :c, :n, '2026-01-01 00:00:00')")
+    with bare_app.app_context():
+        flask_migrate.upgrade(revision="5a9e2c41d7b3")  # the one before the merge
+        with db.engine.begin() as connection:
+            for i, q, p, o, c, n in OLD_ROUNDS:
+                connection.execute(insert_round, {"i": i, "q": q, "p": p, "o": o, "c": c, "n": n})
+            connection.execute(text("INSERT INTO invitation_code (round_id, code_hash, used, reminders_sent) "
+                                    "VALUES (2, 'h2', false, 0)"))
+        flask_migrate.upgrade()
+        said = capsys.readouterr().out
+        rounds = {row.id: row for row in db.session.execute(text("SELECT * FROM round ORDER BY id"))}
+        # partner 2026-H1: 1 and 2 → 1, dates spanning both, populations added (as the reports did): 40.
+        # partner 2026-H2: 3 and 5 → 3, population unknown because round 3's was. client 2026-Q1 untouched.
+        assert sorted(rounds) == [1, 3, 4]
+        assert (str(rounds[1].opens_on), str(rounds[1].closes_on), rounds[1].population) == \
+            ("2026-01-05", "2026-02-01", 40)
+        assert rounds[3].population is None and rounds[4].population == 5
+        assert db.session.execute(text("SELECT round_id FROM invitation_code")).scalar_one() == 1
+        assert "partner 2026-H1: rounds 2 merged into round 1 (population 40)" in said
+        assert "partner 2026-H2: rounds 5 merged into round 3 (population unknown)" in said
+        db.session.remove()
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(insert_round, {"i": 9, "q": "partner", "p": "2026-H1", "o": "2026-01-01",
+                                              "c": "2026-01-02", "n": None})

@@ -97,17 +97,18 @@ def test_paper_forms_imported_then_reported_with_hand_computed_figures(app):
         (report,) = kpi_results("2026-H1", ["partner_cooperation"])
     entry = report.to_dict()
     # Grades 8, 7, 9, 6, 8 (weet_niet left out): n 5, Σx 38, mean 7.6; squares about the mean
-    # 0.16 + 0.36 + 1.96 + 2.56 + 0.16 = 5.2, s² = 5.2 / 4 = 1.3. Too little history for a reference SD,
-    # so plain t with df 4; FPC √(1 − 5/10): SE = √(1.3/5)·√0.5 = 0.3605551; t(0.975, 4) = 2.7764451;
-    # half-width 1.0010612.
-    half_width = 2.7764451 * math.sqrt(1.3 / 5) * math.sqrt(0.5)
+    # 0.16 + 0.36 + 1.96 + 2.56 + 0.16 = 5.2, s² = 5.2 / 4 = 1.3. No earlier half-years, so the reference is
+    # the prior SD 2.0 with d0 = 30: s̃² = (30·4 + 5.2) / (30 + 4) = 125.2 / 34 = 3.6823529 (above the own
+    # 1.3, so it is used), df 34; FPC √(1 − 5/10): SE = √(3.6823529/5 · 0.5) = 0.6068239;
+    # t(0.975, 34) = 2.0322445 (R: qt(0.975, 34)); half-width 1.2332146.
+    half_width = 2.0322445 * math.sqrt(125.2 / 34 / 5) * math.sqrt(0.5)
     assert entry["n"] == 5 and entry["mean"] == pytest.approx(7.6, abs=1e-12)
     assert entry["ci_low"] == pytest.approx(7.6 - half_width, abs=1e-6)
     assert entry["ci_high"] == pytest.approx(7.6 + half_width, abs=1e-6)
-    assert (entry["ci_low"], entry["ci_high"]) == (pytest.approx(6.598939, abs=1e-6), pytest.approx(8.601061, abs=1e-6))
+    assert (entry["ci_low"], entry["ci_high"]) == (pytest.approx(6.366785, abs=1e-6), pytest.approx(8.833215, abs=1e-6))
     assert entry["verdict"] == "niet_te_onderscheiden" and entry["side"] == "boven"
     assert entry["meets_norm"] is True  # 38 > 7 · 5
-    assert entry["indicative"] is True and entry["method"] == "t-fpc" and entry["suppressed"] is False
+    assert entry["indicative"] is True and entry["method"] == "t-moderated-fpc" and entry["suppressed"] is False
     assert (entry["responses"], entry["population"], entry["response_rate"]) == (6, 10, 0.6)
 
 
@@ -140,8 +141,13 @@ def test_zero_spread_single_answer_and_empty_periods_give_honest_json(app, runne
     by_kpi = {entry["kpi"]: entry for entry in json.loads(result.output)}
     staff = by_kpi["staff_house_in_order"]
     assert staff["mean"] == 8.0 and staff["meets_norm"] is True
-    assert staff["verdict"] == "niet_te_onderscheiden"  # no spread, no reference: no significance claim
-    assert staff["ci_low"] is None and staff["ci_high"] is None
+    # No spread, no history: the prior SD 2.0 carries the interval, as it would with history (see
+    # test_zero_spread_is_treated_alike_with_and_without_history). s̃² = 30·4 / 41, df 41,
+    # SE = √(120/41/12) = 0.4938648, t(0.975, 41) = 2.0195410: 8 ± 0.9973802.
+    assert staff["method"] == "t-moderated"
+    assert (staff["ci_low"], staff["ci_high"]) == (pytest.approx(7.0026198, abs=1e-6),
+                                                   pytest.approx(8.9973802, abs=1e-6))
+    assert staff["verdict"] == "boven_norm"
     assert by_kpi["partner_cooperation"]["suppressed"] is True
     assert by_kpi["client_support"] == {**by_kpi["client_support"], "n": 0, "verdict": "te_weinig_respons"}
     assert "NaN" not in result.output and "Infinity" not in result.output

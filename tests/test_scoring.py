@@ -33,7 +33,8 @@ from surveys.scoring import (
     trend,
 )
 
-SCORING_PY = Path(__file__).resolve().parents[1] / "surveys" / "scoring.py"
+SCORING_DIR = Path(__file__).resolve().parents[1] / "surveys" / "scoring"
+SCORING_MODULES = sorted(SCORING_DIR.glob("*.py"))
 ABOVE_7 = Norm(">", 7)
 ABOVE_70_PERCENT = Norm(">", 0.7)
 
@@ -249,8 +250,11 @@ def test_census_is_descriptive():
     assert_json_safe(result)
     at_norm = mean_result(GradeAggregate.from_values([7] * 40), ABOVE_7, min_n=5, population=40)
     assert at_norm.verdict == BELOW and at_norm.side == "gelijk"  # exactly 7 does not meet "> 7"
+    # 40 answers from a population of 38 is a data problem: no verdict and no response rate above 100 %.
     outdated = mean_result(staff, ABOVE_7, min_n=5, population=38)
-    assert outdated.notes == ("census", "n_exceeds_population") and outdated.verdict == ABOVE
+    assert outdated.notes == ("n_exceeds_population",) and outdated.verdict == UNDECIDED
+    assert (outdated.meets_norm, outdated.side, outdated.response_rate, outdated.ci_low) == (None, None, None, None)
+    assert outdated.mean == 7.5  # the answers themselves are still described
     share = share_result(ShareAggregate(40, 29), ABOVE_70_PERCENT, min_n=5, population=40)
     assert (share.method, share.verdict) == ("descriptive", ABOVE)  # 72.5 % of everyone
 
@@ -408,26 +412,34 @@ def test_trend_with_fpc_and_census():
 
 
 def test_scoring_imports_no_flask_sqlalchemy_or_matplotlib():
-    # Load the file on its own in a fresh interpreter, so surveys/__init__.py (which builds the Flask app)
-    # cannot pull those packages in on the module's behalf.
+    # Load the package on its own in a fresh interpreter, under another name, so surveys/__init__.py (which
+    # builds the Flask app) cannot pull those packages in on its behalf. Every module is loaded and used.
     probe = textwrap.dedent(
         f"""
-        import importlib.util, sys
-        spec = importlib.util.spec_from_file_location("scoring_probe", {str(SCORING_PY)!r})
+        import importlib, importlib.util, sys
+        spec = importlib.util.spec_from_file_location("scoring_probe", {str(SCORING_DIR / "__init__.py")!r},
+                                                      submodule_search_locations=[{str(SCORING_DIR)!r}])
         module = sys.modules["scoring_probe"] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        module.mean_result(module.GradeAggregate(3, 21, 149), module.Norm(">", 7), min_n=3)
+        for name in {sorted(path.stem for path in SCORING_MODULES)!r}:
+            importlib.import_module("scoring_probe." + name)
+        module.grade_result(module.GradeAggregate(3, 21, 149), module.Norm(">", 7), previous=[], min_n=3)
+        module.share_result(module.ShareAggregate(19, 15), module.Norm(">", 0.7), min_n=5, population=20)
         print(" ".join(sorted(name for name in ("flask", "sqlalchemy", "matplotlib") if name in sys.modules)))
         """
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
 
-    # And by reading the source: only the standard library, numpy and scipy.
-    tree = ast.parse(SCORING_PY.read_text(encoding="utf-8"))
-    roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names}
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
-    assert roots - set(sys.stdlib_module_names) <= {"numpy", "scipy"}
-    assert not any(isinstance(node, ast.ImportFrom) and node.level for node in ast.walk(tree))
+    # And by reading the source of every module: only the standard library, numpy, scipy and each other.
+    assert {path.stem for path in SCORING_MODULES} >= {"__init__", "base", "means", "shares", "summaries"}
+    for path in SCORING_MODULES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+        roots |= {node.module.split(".")[0] for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+        assert roots - set(sys.stdlib_module_names) <= {"numpy", "scipy"}, path.name
+        # Relative imports only within the package itself (level 1), never up into the app.
+        assert all(node.level <= 1 for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)), path.name
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path.name

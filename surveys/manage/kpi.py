@@ -8,9 +8,18 @@ from flask_login import current_user
 from .. import charts, periods
 from ..aggregates import free_texts, response_counts
 from ..auth import ROLE_RANK, role_required
+from ..periods import half_year_of
 from ..questionnaires import load_questionnaire
 from ..services import audit
-from ..services.reports import ReportError, item_summaries, kpi_breakdown, kpi_history, kpi_report, select_kpis
+from ..services.reports import (
+    ReportError,
+    item_summaries,
+    kpi_breakdown,
+    kpi_history,
+    kpi_report,
+    periods_for,
+    select_kpis,
+)
 from . import bp
 from .dashboard import TRENDS, VERDICTS, selected_period
 
@@ -41,6 +50,11 @@ def kpi_page(key: str):
     kpi = _kpi_or_404(key)
     period, error = selected_period(periods.today())
     questionnaire = load_questionnaire(kpi.questionnaire)
+    if not error and not periods_for(kpi, period):
+        # A quarter of a questionnaire reported per half-year: show the half-year and say why.
+        error = (f"{kpi.label.nl} wordt per halfjaar gerapporteerd, niet per kwartaal: "
+                 f"u ziet {half_year_of(period.start)}.")
+        period = half_year_of(period.start)
     report = kpi_report(kpi, period)
     breakdowns = {item.key: (item, kpi_breakdown(kpi, period, item.key))
                   for item in questionnaire.items if item.background}

@@ -14,8 +14,8 @@ from wtforms.validators import AnyOf, InputRequired, Optional
 from .. import periods
 from ..auth import role_required
 from ..periods import half_year_of
-from ..services import audit, invitations, letters, mail
-from ..services.rounds import RoundError, create_round, get_round
+from ..services import audit, invitations, letters, mail, planner
+from ..services.rounds import RoundError, close_round, create_round, delete_round, get_round, update_round
 from . import bp
 
 QUESTIONNAIRE_LABELS = {
@@ -68,6 +68,12 @@ class RoundForm(FlaskForm):
         InputRequired("Kies een vragenlijst."),
         AnyOf(list(QUESTIONNAIRE_LABELS), message="Kies een vragenlijst uit de lijst.")])
     period = StringField("Periode", validators=[InputRequired("Vul een periode in, bijvoorbeeld 2026-H1.")])
+    opens_on = DutchDateField("Eerste dag", validators=[InputRequired("Vul de eerste dag in.")])
+    closes_on = DutchDateField("Laatste dag", validators=[InputRequired("Vul de laatste dag in.")])
+    population = DutchIntegerField("Populatie (aantal uitgenodigden)", validators=[Optional()])
+
+
+class EditRoundForm(FlaskForm):
     opens_on = DutchDateField("Eerste dag", validators=[InputRequired("Vul de eerste dag in.")])
     closes_on = DutchDateField("Laatste dag", validators=[InputRequired("Vul de laatste dag in.")])
     population = DutchIntegerField("Populatie (aantal uitgenodigden)", validators=[Optional()])
@@ -130,7 +136,10 @@ def client_letter():
     """One cliënt code and its letter as PDF, in the cliënt round open today (opened if there is none)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    round_id, pdf = letters.client_letter(periods.today(), _base_url())
+    try:
+        round_id, pdf = letters.client_letter(periods.today(), _base_url())
+    except RoundError as error:  # this half-year's cliënt round was closed early: no second one
+        abort(409, _sentence(str(error)))
     audit.record("export", actor=current_user.email, detail=f"cliëntbrief: 1 code in ronde {round_id}")
     return _download(pdf, "application/pdf", f"clientbrief-ronde-{round_id}.pdf", inline=True)
 
@@ -143,15 +152,25 @@ def _round_or_404(round_id: int):
 
 
 def _round_page(round_id: int, status: int = 200, *, codes_form=None, addresses_form=None,
-                problems=None, error=None):
+                problems=None, error=None, edit_form=None):
     (stats,) = invitations.round_stats(round_id) or abort(404)
     return render_template(
         "manage/rounds_detail.html", stats=stats, round=stats.round, labels=QUESTIONNAIRE_LABELS, kinds=DOWNLOAD_KINDS,
         codes_form=codes_form or CodesForm(formdata=None),
         addresses_form=addresses_form or AddressesForm(formdata=None), problems=problems or [], error=error,
         reminder_targets=mail.reminder_targets(round_id), closed=stats.round.closes_on < periods.today(),
+        plan=_plan_or_none(stats.round),
+        edit_form=edit_form or EditRoundForm(formdata=None, obj=stats.round),
         limits={"pdf": letters.MAX_LETTERS, "csv": letters.MAX_LINKS,
                 "addresses": mail.MAX_ADDRESSES}), status
+
+
+def _plan_or_none(round_):
+    """The response planner for the round's mean-grade KPI; None for a questionnaire without one."""
+    try:
+        return planner.round_plan(round_)
+    except planner.PlanError:
+        return None
 
 
 @bp.route("/rondes/<int:round_id>")
@@ -159,6 +178,62 @@ def _round_page(round_id: int, status: int = 200, *, codes_form=None, addresses_
 def round_page(round_id: int):
     """A round: how many codes exist and are used, and the forms to make codes, invite and remind."""
     return _round_page(round_id)
+
+
+@bp.route("/rondes/<int:round_id>/wijzigen", methods=["POST"])
+@role_required("manager")
+def round_edit(round_id: int):
+    """Change the dates and the population N of a round that has not closed."""
+    round_ = _round_or_404(round_id)
+    if round_.closes_on < periods.today():
+        return _round_page(round_id, 409, error=f"Meetronde {round_id} is gesloten; een gesloten ronde verandert "
+                                                 "niet meer.")
+    form = EditRoundForm()
+    if not form.validate_on_submit():
+        return _round_page(round_id, 400, edit_form=form)
+    try:
+        update_round(round_, opens_on=form.opens_on.data, closes_on=form.closes_on.data,
+                     population=form.population.data, today=periods.today())
+    except RoundError as error:
+        field = {"population": form.population}.get(error.field, form.closes_on)
+        field.errors.append(_sentence(str(error)))
+        return _round_page(round_id, 400, edit_form=form)
+    audit.record("round_changed", actor=current_user.email,
+                 detail=f"ronde {round_id}: {round_.opens_on} tot {round_.closes_on}, populatie {round_.population}")
+    flash("De meetronde is gewijzigd.")
+    return redirect(url_for("manage.round_page", round_id=round_id), code=303)
+
+
+@bp.route("/rondes/<int:round_id>/sluiten", methods=["POST"])
+@role_required("manager")
+def round_close(round_id: int):
+    """Close a round now, before its last day."""
+    round_ = _round_or_404(round_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        close_round(round_, periods.today())
+    except RoundError as error:
+        return _round_page(round_id, 409, error=_sentence(str(error)))
+    audit.record("round_closed", actor=current_user.email, detail=f"ronde {round_id}")
+    flash("De meetronde is gesloten.")
+    return redirect(url_for("manage.round_page", round_id=round_id), code=303)
+
+
+@bp.route("/rondes/<int:round_id>/verwijderen", methods=["POST"])
+@role_required("manager")
+def round_delete(round_id: int):
+    """Delete a round without responses (with its codes)."""
+    round_ = _round_or_404(round_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        delete_round(round_)
+    except RoundError as error:
+        return _round_page(round_id, 409, error=_sentence(str(error)))
+    audit.record("round_deleted", actor=current_user.email, detail=f"ronde {round_id}")
+    flash(f"Meetronde {round_id} is verwijderd.")
+    return redirect(url_for("manage.rounds"), code=303)
 
 
 @bp.route("/rondes/<int:round_id>/codes", methods=["POST"])

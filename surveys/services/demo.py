@@ -23,7 +23,7 @@ from ..periods import Period, half_year_of, quarter_of
 from ..questionnaires import Item, Questionnaire, load_questionnaires
 from . import tallies, transaction
 from .questionnaires import current_version, seed
-from .rounds import create_round
+from .rounds import create_round, find_round
 
 HALF_YEARS = 4
 # Realistic group sizes per half-year; the cliënten take whatever the requested total leaves.
@@ -272,9 +272,10 @@ def fill(total: int, *, seed_value: int = 2026, today: date | None = None,
         version = current_version(key)
         answers = _Answers(questionnaires[key])
         for index, (period, count) in enumerate(zip(demo.periods, counts, strict=True)):
-            round_ = create_round(key, str(period), opens_on=period.start, closes_on=period.end,
-                                  population=max(POPULATIONS[key], count) if key != "client" else
-                                  max(POPULATIONS[key], round(count * 1.6)))
+            # One round per questionnaire and period: demo answers join a round that already exists.
+            population = max(POPULATIONS[key], count) if key != "client" else max(POPULATIONS[key], round(count * 1.6))
+            round_ = find_round(key, str(period)) or create_round(key, str(period), opens_on=period.start,
+                                                                  closes_on=period.end, population=population)
             days = _Days.of(period, today)
             for start in range(0, count, BATCH):
                 size = min(BATCH, count - start)

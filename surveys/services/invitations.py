@@ -125,7 +125,8 @@ class RoundStats:
     @property
     def response_rate(self) -> float | None:
         population = self.round.population
-        return self.responses / population if population else None
+        # More responses than the population is a data problem, never a rate above 100 %.
+        return self.responses / population if population and self.responses <= population else None
 
 
 def round_stats(round_id: int | None = None) -> list[RoundStats]:

@@ -10,7 +10,6 @@ from ..periods import Period, half_year_of, parse_period, today
 from ..questionnaires import Kpi, Questionnaire, load_kpis, load_questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
 
-REFERENCE_HALF_YEARS = 4  # the reference SD pools the item's last four half-years
 # Who answers each questionnaire, as the reports and the downloads page name them.
 GROUPS = {"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"}
 
@@ -32,7 +31,15 @@ class KpiReport:
 
     @property
     def response_rate(self) -> float | None:
-        return self.responses / self.population if self.population else None
+        """Responses / N; None without N and when there are more responses than N (a data problem)."""
+        if not self.population or self.responses > self.population:
+            return None
+        return self.responses / self.population
+
+    @property
+    def data_problem(self) -> bool:
+        """More responses than the population: the figures are shown, no verdict is given."""
+        return "n_exceeds_population" in self.result.notes
 
     def to_dict(self) -> dict:
         """The fields of DESIGN.md section 7; a suppressed entry carries no mean, share or interval."""
@@ -52,6 +59,7 @@ class KpiReport:
             "indicative": result.indicative, "method": result.method, "responses": self.responses,
             "population": self.population, "response_rate": self.response_rate,
             "trend": self.trend.to_dict() if self.trend and not result.suppressed else None,
+            "notes": list(result.notes),
         }
         return {key: scoring._json_value(value) for key, value in entry.items()}
 
@@ -63,9 +71,10 @@ def periods_for(kpi: Kpi, period: Period) -> bool:
 
 
 def _reference_half_years(period: Period) -> list[Period]:
-    latest = period if period.is_half_year else half_year_of(period.start)
-    found = [latest]
-    while len(found) < REFERENCE_HALF_YEARS:
+    """The half-years before the one the period lies in: a quarter's reference never includes its own
+    half-year, so a closed quarter's interval does not change when the next quarter's answers arrive."""
+    found = [(period if period.is_half_year else half_year_of(period.start)).previous()]
+    while len(found) < scoring.REFERENCE_HALF_YEARS:
         found.append(found[-1].previous())
     return found
 
@@ -97,27 +106,40 @@ def kpi_report(kpi: Kpi, period: Period) -> KpiReport:
     previous = period.previous()
     counts = aggregates.answer_counts([kpi.item], [period, previous])
     populations = aggregates.populations(kpi.questionnaire, [period, previous])
-    responses = aggregates.response_counts(kpi.questionnaire, [period]).get(str(period), 0)
+    responses = aggregates.response_counts(kpi.questionnaire, [period, previous])
     now = counts.get((kpi.item, str(period), aggregates.ALL), aggregates.AnswerCounts())
     before = counts.get((kpi.item, str(previous), aggregates.ALL), aggregates.AnswerCounts())
-    population = populations.get(str(period))
+    population, previous_population = populations.get(str(period)), populations.get(str(previous))
+    answered = responses.get(str(period), 0)
     norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    sizes = dict(min_n=questionnaire.min_n, population=population, responses=answered)
     if kpi.statistic == "share":
-        result = scoring.share_result(now.share(kpi.share_codes), norm, min_n=questionnaire.min_n,
-                                      population=population)
-        return KpiReport(kpi, period, result, None, responses, population)
-    result = scoring.mean_result(now.grade(), norm, min_n=questionnaire.min_n, population=population,
-                                 reference_sd=reference_sd(kpi.item, period))
-    change = scoring.trend(now.grade(), before.grade(), current_population=population,
-                           previous_population=populations.get(str(previous)), min_n=questionnaire.min_n)
-    return KpiReport(kpi, period, result, change, responses, population)
+        result = scoring.share_result(now.share(kpi.share_codes), norm, **sizes)
+        change = scoring.share_trend(now.share(kpi.share_codes), before.share(kpi.share_codes),
+                                     current_population=population, previous_population=previous_population,
+                                     min_n=questionnaire.min_n)
+    else:
+        earlier = reference_groups(kpi.item, period, questionnaire.min_n)
+        result = scoring.grade_result(now.grade(), norm, previous=earlier, **sizes)
+        change = scoring.trend(now.grade(), before.grade(), current_population=population,
+                               previous_population=previous_population, min_n=questionnaire.min_n)
+    if _data_problem(result) or _exceeds(responses.get(str(previous), 0), previous_population):
+        change = None  # a period with more responses than its population supports no comparison
+    return KpiReport(kpi, period, result, change, answered, population)
 
 
-def reference_sd(item: str, period: Period) -> float | None:
-    """The item's SD pooled over the last four half-years up to the period: moderates small groups."""
-    half_years = _reference_half_years(period)
-    counts = aggregates.answer_counts([item], half_years)
-    return scoring.pooled_sd(c.grade() for c in counts.values())
+def _exceeds(responses: int, population: int | None) -> bool:
+    return population is not None and responses > population
+
+
+def _data_problem(result: MeanResult | ShareResult) -> bool:
+    return "n_exceeds_population" in result.notes
+
+
+def reference_groups(item: str, period: Period, min_n: int) -> list[scoring.GradeAggregate]:
+    """The item's groups in the half-years before the period's own half-year, those that were published."""
+    counts = aggregates.answer_counts([item], _reference_half_years(period))
+    return [c.grade() for c in counts.values() if c.grade().n >= min_n]
 
 
 @dataclass(frozen=True)
@@ -139,7 +161,8 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
         aggregated = {grp: c.grade() for grp, c in groups.items()}
     hidden = scoring.suppress_breakdown({grp: agg.n for grp, agg in aggregated.items()}, questionnaire.min_n)
     norm = scoring.Norm(kpi.operator, float(kpi.norm))
-    reference = reference_sd(kpi.item, period) if kpi.statistic == "mean" else None  # one query, all groups
+    # One query for all groups: the reference of the whole item in the half-years before.
+    previous = reference_groups(kpi.item, period, questionnaire.min_n) if kpi.statistic == "mean" else []
     results = []
     for grp in sorted(aggregated):
         # A hidden group is scored with an impossible minimum, so it carries no figure at all.
@@ -147,7 +170,7 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
         if kpi.statistic == "share":
             result = scoring.share_result(aggregated[grp], norm, min_n=min_n)
         else:
-            result = scoring.mean_result(aggregated[grp], norm, min_n=min_n, reference_sd=reference)
+            result = scoring.grade_result(aggregated[grp], norm, previous=previous, min_n=min_n)
         results.append(GroupResult(grp, result))
     return results
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from sqlalchemy import Date, bindparam, insert, select, text
+from sqlalchemy import Date, bindparam, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import InvitationCode, Round
+from ..models import InvitationCode, Response, Round
 from ..periods import PeriodError, parse_period
 from ..questionnaires import QuestionnaireError, load_questionnaire
 
@@ -55,6 +56,25 @@ def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: 
         raise RoundError(str(error), "period") from None
     if not parsed.is_half_year and "quarter" not in reporting:
         raise RoundError(f"de vragenlijst '{questionnaire}' werkt met halfjaren, niet met kwartalen", "period")
+    _check_dates_and_population(opens_on, closes_on, population)
+    existing = find_round(questionnaire, str(parsed))
+    if existing is not None:
+        raise RoundError(_duplicate_message(existing), "period")
+    round_ = Round(questionnaire=questionnaire, period=str(parsed), opens_on=opens_on, closes_on=closes_on,
+                   population=population)
+    db.session.add(round_)
+    try:
+        db.session.commit()
+    except IntegrityError:  # made at the same moment by someone else: the unique index refused it
+        db.session.rollback()
+        existing = find_round(questionnaire, str(parsed))
+        if existing is None:
+            raise
+        raise RoundError(_duplicate_message(existing), "period") from None
+    return round_
+
+
+def _check_dates_and_population(opens_on: date, closes_on: date, population: int | None) -> None:
     if closes_on < opens_on:
         raise RoundError(f"de sluitdatum {closes_on.isoformat()} ligt vóór de openingsdatum "
                          f"{opens_on.isoformat()}", "dates")
@@ -63,11 +83,47 @@ def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: 
     if population is not None and population > MAX_POPULATION:
         raise RoundError("de populatie (aantal uitgenodigden) kan hoogstens 1.000.000 zijn; is er een cijfer te "
                          "veel getypt?", "population")
-    round_ = Round(questionnaire=questionnaire, period=str(parsed), opens_on=opens_on, closes_on=closes_on,
-                   population=population)
-    db.session.add(round_)
+
+
+def _still_open(round_: Round, today: date) -> None:
+    if round_.closes_on < today:
+        raise RoundError(f"meetronde {round_.id} is gesloten op {round_.closes_on.isoformat()}; een gesloten "
+                         "ronde verandert niet meer", "dates")
+
+
+def update_round(round_: Round, *, opens_on: date, closes_on: date, population: int | None, today: date) -> Round:
+    """Change a round's dates and population N, until it has closed. Nothing is stored when refused."""
+    _still_open(round_, today)
+    _check_dates_and_population(opens_on, closes_on, population)
+    if closes_on < today:
+        raise RoundError("de sluitdatum ligt in het verleden; gebruik 'nu sluiten' om een ronde te sluiten", "dates")
+    round_.opens_on, round_.closes_on, round_.population = opens_on, closes_on, population
     db.session.commit()
     return round_
+
+
+def close_round(round_: Round, today: date) -> Round:
+    """Close an open round now: from today on it takes no more responses and no codes work."""
+    _still_open(round_, today)
+    yesterday = date.fromordinal(today.toordinal() - 1)
+    round_.opens_on, round_.closes_on = min(round_.opens_on, yesterday), yesterday
+    db.session.commit()
+    return round_
+
+
+def delete_round(round_: Round) -> None:
+    """Delete a round that has no responses (its codes go with it); one with responses stays."""
+    responses = db.session.scalar(select(func.count()).select_from(Response).where(Response.round_id == round_.id))
+    if responses:
+        raise RoundError(f"meetronde {round_.id} heeft {responses} reacties en blijft bestaan; "
+                         "alleen een ronde zonder reacties kan weg", "round")
+    db.session.delete(round_)
+    db.session.commit()
+
+
+def _duplicate_message(existing: Round) -> str:
+    return (f"er is al een meetronde voor {existing.questionnaire} in {existing.period} (ronde {existing.id}); "
+            "één ronde per vragenlijst en periode: pas die ronde aan in plaats van een tweede te maken")
 
 
 def issue_codes(round_: Round, count: int, batch: int = 1000) -> Iterator[list[str]]:
@@ -140,3 +196,8 @@ def open_round_sql(questionnaire: str, day: str) -> str:
 
 def get_round(round_id: int) -> Round | None:
     return db.session.get(Round, round_id)
+
+
+def find_round(questionnaire: str, period: str) -> Round | None:
+    """The one round of a questionnaire in a period, if it exists."""
+    return db.session.scalar(select(Round).where(Round.questionnaire == questionnaire, Round.period == period))

@@ -47,8 +47,9 @@ class Inbox:
 def site(module_database_url):
     app = prepared_app(module_database_url)
     with app.app_context():
-        codes = {key: codes_for(open_round(key), 2 * len(PAYLOADS) + 20) for key in OPEN_ITEM}
-        round_id = open_round("medewerker").id
+        rounds = {key: open_round(key) for key in OPEN_ITEM}
+        codes = {key: codes_for(round_, 2 * len(PAYLOADS) + 20) for key, round_ in rounds.items()}
+        round_id = rounds["medewerker"].id  # one round per questionnaire and period: the management forms share it
         create_user("beheerder@example.nl", PASSWORD, "beheerder")
         dummy = create_user("doelwit@example.nl", PASSWORD, "lezer").id
         token = create_token("monitor")

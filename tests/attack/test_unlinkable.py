@@ -3,11 +3,11 @@ produced (DESIGN.md section 6). The attacker here reads the database with plain 
 manager who printed the letters does, and tries PostgreSQL's system columns: the transaction id that wrote
 a row (xmin) and its physical place (ctid)."""
 
-from datetime import date
 
 import pytest
 from sqlalchemy import text
 
+from surveys import periods
 from surveys.extensions import db
 from surveys.periods import half_year_of
 from surveys.services.questionnaires import seed
@@ -31,7 +31,7 @@ def answered(postgres_url):
     with app.app_context():
         db.create_all()
         seed()
-        period = half_year_of(date.today())
+        period = half_year_of(periods.today())
         round_ = create_round("partner", str(period), opens_on=period.start, closes_on=period.end, population=9)
         codes = [code for batch in issue_codes(round_, 9) for code in batch]
     by_person = dict(zip([*GRADES, "ilse"], codes, strict=True))

@@ -3,15 +3,17 @@ WCAG 2.0/2.1 A and AA on a phone and on a desktop, no sideways scrolling and not
 with the text at 200 %, and a screenshot of each at both sizes for a person to look at. The staff pages
 (login, dashboard, KPI page and the other management pages) pass the same axe rules."""
 
+from datetime import timedelta
 
 import pytest
 
 from surveys import periods
 from surveys.answers import AnswerValue
+from surveys.periods import half_year_of
 from surveys.services import demo
 from surveys.services.questionnaires import current_version
 from surveys.services.responses import NewResponse, store_response
-from surveys.services.rounds import look_up_code
+from surveys.services.rounds import create_round, look_up_code
 from surveys.services.users import create_user
 
 from ..helpers import codes_for, open_round
@@ -72,7 +74,10 @@ def urls(site):
         partner, used = codes_for(partner_round, 2)
         (gemeente,) = codes_for(open_round("gemeente"))
         (medewerker,) = codes_for(open_round("medewerker"))
-        (closed,) = codes_for(open_round("client", days_back=30, days_ahead=-1))
+        # One round per questionnaire and period: the closed cliënt round is the previous half-year's.
+        (closed,) = codes_for(create_round("client", str(half_year_of(today).previous()),
+                                           opens_on=today - timedelta(days=30), closes_on=today - timedelta(days=1),
+                                           population=40))
         (not_yet,) = codes_for(open_round("client", days_back=-5, days_ahead=20))
         lookup = look_up_code(used, today)
         store_response(current_version("partner"), NewResponse(today, (AnswerValue("P1", value=7),),
