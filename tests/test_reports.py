@@ -128,7 +128,7 @@ def test_a_group_below_the_minimum_shows_no_figure_in_report_or_api(app, runner)
     assert api.status_code == 200
     assert {e["kpi"]: e for e in api.get_json()} == by_kpi
     table = runner.invoke(args=["report", "--period", "2026-H1"]).output
-    assert "9.00" not in table and "8.00" not in table
+    assert "9,00" not in table and "8,00" not in table and "9.00" not in table and "8.00" not in table
     assert table.count("te weinig respons") == 2 + 5  # the two small groups and the five empty KPIs
 
 

@@ -134,3 +134,15 @@ def test_the_audits_two_rows_no_longer_share_the_printed_bound_7_00():
     share = ShareResult(n=64, norm=Norm(">", 0.7), verdict=ABOVE, suppressed=False, share=0.75, ci_low=0.70004,
                         ci_high=0.8)
     assert kpi_figures(share, "share")["low"] == "70,004 %"  # 70,0 % at one decimal
+
+
+def test_the_command_line_table_shows_enough_decimals_and_the_data_problem(stored, runner):
+    table = runner.invoke(args=["report", "--period", PERIOD]).output
+    kpis = ("partner_", "staff_", "gemeente_")
+    rows = {line.split()[0]: line for line in table.splitlines() if line.startswith(kpis)}
+
+    assert "7,00004 – 7,63632" in rows["partner_cooperation"] and "boven norm" in rows["partner_cooperation"]
+    assert "6,23732 – 6,99997" in rows["staff_house_in_order"] and "onder norm" in rows["staff_house_in_order"]
+    assert "geen oordeel: meer reacties dan de populatie" in rows["gemeente_cooperation"]
+    assert "150 %" not in table
+    assert "gemeente_cooperation: Meer reacties dan de populatie (N)" in table  # the notes, in words

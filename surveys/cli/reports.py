@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from ..formatting import DATA_PROBLEM, kpi_figures, nl_number, nl_percent, note_texts
 from ..periods import PeriodError, parse_period
 from ..services.reports import KpiReport, ReportError, kpi_results
 from ..services.tokens import TokenError, create_token, revoke_token
@@ -16,35 +17,41 @@ VERDICT_TEXT = {
 }
 
 
-def _figure(report: KpiReport, value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value * 100:.1f} %" if report.kpi.statistic == "share" else f"{value:.2f}"
-
-
 def _norm(report: KpiReport) -> str:
     value = float(report.kpi.norm)
-    return f"{report.kpi.operator} {value * 100:.0f} %" if report.kpi.statistic == "share" else \
-        f"{report.kpi.operator} {value:g}"
+    return f"{report.kpi.operator} {nl_percent(value)}" if report.kpi.statistic == "share" else \
+        f"{report.kpi.operator} {nl_number(value, 0)}"
+
+
+def _trend(report: KpiReport) -> str:
+    if not report.trend or report.result.suppressed:
+        return "–"
+    difference = report.trend.difference
+    shown = f"{nl_number(difference * 100, 1)} procentpunt" if report.kpi.statistic == "share" else \
+        nl_number(difference)
+    return f"{'+' if difference > 0 else ''}{shown} ({report.trend.verdict.replace('_', ' ')})"
 
 
 def table_rows(reports: list[KpiReport]) -> list[list[str]]:
-    """The report as text cells: one line per KPI, what a manager reads first."""
+    """The report as text cells: one line per KPI, what a manager reads first. Figures are written as on the
+    dashboard and in the PDF (formatting.kpi_figures: more decimals where a rounded bound would read as the
+    norm), so no channel contradicts another."""
     rows = [["KPI", "periode", "n", "waarde", "95%-interval", "norm", "oordeel", "respons", "trend"]]
     for report in reports:
         result = report.result
-        value = result.mean if report.kpi.statistic == "mean" else result.share
-        interval = "–"
-        if result.ci_low is not None:
-            interval = f"{_figure(report, result.ci_low)} – {_figure(report, result.ci_high)}"
+        figures = kpi_figures(result, report.kpi.statistic)
         verdict = VERDICT_TEXT[result.verdict] + (" (indicatief)" if result.indicative else "")
-        rate = "–" if report.response_rate is None else f"{report.response_rate * 100:.0f} %"
-        trend = "–"
-        if report.trend and not result.suppressed:
-            trend = f"{report.trend.difference:+.2f} ({report.trend.verdict.replace('_', ' ')})"
-        rows.append([report.kpi.key, str(report.period), str(result.n), _figure(report, value), interval,
-                     _norm(report), verdict, rate, trend])
+        if "n_exceeds_population" in result.notes:
+            verdict = DATA_PROBLEM[1].lower()
+        rate = "–" if report.response_rate is None else nl_percent(report.response_rate)
+        rows.append([report.kpi.key, str(report.period), str(result.n), figures["value"], figures["interval"],
+                     _norm(report), verdict, rate, _trend(report)])
     return rows
+
+
+def note_lines(reports: list[KpiReport]) -> list[str]:
+    """The notes in words under the table (census, clipped interval, data problem, ...)."""
+    return [f"{report.kpi.key}: {text}" for report in reports for text in note_texts(report.result)]
 
 
 def format_table(rows: list[list[str]]) -> str:
@@ -82,6 +89,11 @@ def report_command(period, fmt, kpis, dutch, out):
             click.echo(chunk, nl=False)
     else:
         click.echo(format_table(table_rows(reports)))
+        notes = note_lines(reports)
+        if notes:
+            click.echo("\nOpmerkingen:")
+            for line in notes:
+                click.echo(f"  {line}")
 
 
 def _report_pdf(period: str, kpis, out: Path | None) -> None:
