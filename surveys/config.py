@@ -2,6 +2,7 @@
 variable ``SURVEYS_<KEY>`` (values are read as JSON where they parse, else as text). `finish` checks each
 key by its type when the app is made, and a bad value stops the start with a message naming the key."""
 
+import importlib.util
 import math
 import os
 import re
@@ -330,6 +331,9 @@ def storage_uri(value) -> str:
     if scheme not in known:
         raise _Problem(f"expected memory:// or a rate-limit store such as redis://host:6379 (schemes: "
                        f"{', '.join(known)})")
+    if scheme.startswith(("redis", "rediss")) and importlib.util.find_spec("redis") is None:
+        raise _Problem("this store needs the Redis client, which is not installed: install the package with its "
+                       "redis extra, e.g. pip install 'surveys-0.1.0-py3-none-any.whl[redis]'")
     return value
 
 

@@ -321,3 +321,17 @@ def test_single_sign_on_without_its_registration_or_password_login_without_eithe
         "(this service's registration at the provider)")
     assert only_problem(refusal(SECRET_KEY=GOOD_SECRET, PASSWORD_LOGIN="false")) == (
         "SURVEYS_PASSWORD_LOGIN is false, so SURVEYS_OIDC_ISSUER is needed: else nobody can log in")
+
+
+def test_redis_storage_without_the_redis_client_names_the_extra(instance, monkeypatch):
+    """A wheel installed without its redis extra: Flask-Limiter would stop with "'redis' prerequisite not
+    available"; the start-up check says what to install. (The client's absence is what find_spec reports.)"""
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "redis" else real_find_spec(name, *args))
+    assert only_problem(refusal(SECRET_KEY=GOOD_SECRET, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")) == (
+        "SURVEYS_RATELIMIT_STORAGE_URI (value not shown): this store needs the Redis client, which is not "
+        "installed: install the package with its redis extra, e.g. pip install "
+        "'surveys-0.1.0-py3-none-any.whl[redis]'")
