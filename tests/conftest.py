@@ -2,6 +2,7 @@
 a test client that keeps CSRF on, and a CLI runner."""
 
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -13,6 +14,10 @@ from surveys.extensions import db
 from surveys.services.questionnaires import seed
 
 POSTGRES_URL = os.environ.get("SURVEYS_TEST_DATABASE_URL")
+CHROMIUM = os.environ.get("SURVEYS_CHROMIUM", "/usr/bin/chromium")
+NO_CHROMIUM = f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set SURVEYS_CHROMIUM to its path)"
+CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 "--disable-sync", "--disable-gpu"]
 NO_POSTGRES = "PostgreSQL not tested: set SURVEYS_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
 
 
@@ -130,3 +135,17 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian's packages through Playwright, one for the whole run: its sync API
+    runs an event loop of its own in this thread, so a second one beside it would refuse to start. The
+    browser, attack and production tests all use this one. Skipped, with the way to get it, without it."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(NO_CHROMIUM)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright not installed: pip install -e '.[test]'")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

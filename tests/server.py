@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 
 
+#: The secret key of the tests' servers (and of commands run beside them): production length, 32+ characters.
+SERVER_SECRET = "server-test-secret-0123456789abcdef"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -62,7 +66,7 @@ def gunicorn_server(database_url: str, *, workers: int = 4, env: dict | None = N
     environment = {
         **os.environ,
         "SURVEYS_DATABASE_URL": database_url,
-        "SURVEYS_SECRET_KEY": "server-test-secret-0123456789abcdef",
+        "SURVEYS_SECRET_KEY": SERVER_SECRET,
         "SURVEYS_RATELIMIT_ENABLED": "false",
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
         **(env or {}),

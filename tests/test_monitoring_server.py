@@ -26,7 +26,7 @@ from surveys.services.users import create_user
 from .attack.common import csrf_token, log_in
 from .attack.conftest import close, prepared_app
 from .helpers import GOOD_ANSWERS, open_round
-from .server import ROOT, free_port, gunicorn_server
+from .server import ROOT, SERVER_SECRET, free_port, gunicorn_server
 from .test_invitations import LINK, Collector
 from .test_monitoring import samples, value
 
@@ -125,7 +125,7 @@ def test_no_code_address_or_answer_reaches_the_log_or_the_metrics(database_url, 
                 [sys.executable, "-m", "flask", "--app", "surveys", "import-responses", "client", str(paper)],
                 cwd=ROOT, capture_output=True, text=True, timeout=120,
                 env={**os.environ, **env, "SURVEYS_DATABASE_URL": database_url,
-                     "SURVEYS_SECRET_KEY": "server-test-secret"})
+                     "SURVEYS_SECRET_KEY": SERVER_SECRET})
             assert (imported.returncode, imported.stdout) == (0, "1 responses imported for client\n"), imported.stderr
             # Enough health checks at once that both workers answer some.
             with ThreadPoolExecutor(6) as pool:

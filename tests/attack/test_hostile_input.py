@@ -352,17 +352,11 @@ def write_csv(path: Path, header: list[str], cells: list) -> None:
 
 # --- what a manager sees and takes out ------------------------------------------------------------------
 
-def test_stored_payloads_are_inert_in_a_real_browser(site, module_database_url):
-    from ..browser.conftest import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM
-
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(NO_CHROMIUM)
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_stored_payloads_are_inert_in_a_real_browser(site, module_database_url, browser):
     dialogs, foreign, pages = [], [], []
     origin = urlsplit(site.url).netloc
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context()
+    context = browser.new_context()
+    try:
         context.set_default_timeout(30_000)
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -382,7 +376,8 @@ def test_stored_payloads_are_inert_in_a_real_browser(site, module_database_url):
             page.wait_for_load_state("networkidle")
             pages.append(url)
             shown += page.inner_text("body")
-        browser.close()
+    finally:
+        context.close()
     visible = [payload for payload in XSS if payload in shown]
     report("stored payloads in Chromium", module_database_url, pages=len(pages),
            script_payloads_shown_as_text=len(visible),

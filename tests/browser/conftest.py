@@ -3,7 +3,6 @@ server on a SQLite database prepared here. One browser for the whole run, one se
 
 Without /usr/bin/chromium (or SURVEYS_CHROMIUM) every test here is skipped with the way to get it."""
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +15,6 @@ from surveys.services.questionnaires import seed
 from ..conftest import make_app
 from ..server import ROOT, running_server
 
-CHROMIUM = os.environ.get("SURVEYS_CHROMIUM", "/usr/bin/chromium")
-NO_CHROMIUM = f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set SURVEYS_CHROMIUM to its path)"
-CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--disable-sync", "--disable-gpu"]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PHONE = {"width": 375, "height": 667}
 DESKTOP = {"width": 1280, "height": 800}
@@ -32,18 +27,6 @@ class Site:
 
     url: str
     app: Flask
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(NO_CHROMIUM)
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="Playwright not installed: pip install -e '.[test]'")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ answers the open questionnaire, a partner uses a code link made by `flask invite
 `flask create-user` logs in. Every form here is a POST that must pass the CSRF check behind TLS, where the
 browser sends no Referer (Referrer-Policy: no-referrer)."""
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,7 +12,6 @@ from sqlalchemy import func, select
 from surveys.extensions import db
 from surveys.models import Answer, Response
 
-from ..browser.conftest import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM
 from ..conftest import make_app
 from ..helpers import GOOD_ANSWERS
 
@@ -21,17 +19,6 @@ pytestmark = [pytest.mark.production, pytest.mark.browser, pytest.mark.postgres]
 
 PASSWORD = "een lang wachtwoord voor productie"
 HSTS = "max-age=31536000"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(NO_CHROMIUM)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright not installed: pip install -e '.[test]'")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
