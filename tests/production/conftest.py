@@ -17,7 +17,9 @@ import sys
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -69,11 +71,18 @@ class Production:
         return result.stdout
 
     def invitation_links(self, questionnaire: str, count: int) -> list[str]:
-        """A new round of `questionnaire` in the current half-year and `count` links to it, made by the CLI."""
-        today = time.localtime()
-        period = f"{today.tm_year}-H{1 if today.tm_mon <= 6 else 2}"
-        round_id = self.flask("rounds", "create", questionnaire, period, "--population", "20").strip()
-        out = self.workdir / f"links-{round_id}.csv"
+        """`count` new links to the open round of `questionnaire` in this half-year, made by the CLI as an
+        operator would: `rounds list` for its id, `rounds create` the first time (the database allows one
+        round per questionnaire and period), then `invite`."""
+        fields = [line.split() for line in self.flask("rounds", "list").splitlines()]
+        open_rounds = [row[0] for row in fields if row[1] == questionnaire and row[6] == "open"]
+        if open_rounds:
+            round_id = open_rounds[0]
+        else:
+            today = datetime.now(ZoneInfo("Europe/Amsterdam"))  # the service's day, whatever the machine's zone
+            period = f"{today.year}-H{1 if today.month <= 6 else 2}"
+            round_id = self.flask("rounds", "create", questionnaire, period, "--population", "20").strip()
+        out = self.workdir / f"links-{round_id}-{len(list(self.workdir.glob('links-*.csv')))}.csv"
         self.flask("invite", round_id, "--count", str(count), "--out", str(out))
         with out.open(newline="", encoding="utf-8") as file:
             return [row["url"] for row in csv.DictReader(file)]
