@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from .servers import ROOT, Server, cpu_seconds, free_port, process_tree
+from .servers import ROOT, Server, cpu_seconds, free_port, process_tree, stop
 
 NGINX = os.environ.get("BENCH_NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -89,9 +89,4 @@ def nginx_in_front(server: Server, timeout: float = 30):
                 time.sleep(0.2)
             yield Fronted(base, process.pid, server, str(certificate))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)

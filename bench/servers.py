@@ -105,12 +105,17 @@ def gunicorn(app_spec: str, database_url: str, *, workers: int, timeout: float =
             httpx.get(f"{base}/healthz", timeout=10)
         yield Server(base, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ask the process to end, and end it after 15 s if it has not."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass(frozen=True)
