@@ -116,7 +116,8 @@ def management_rules(app):
 
 #: The steps of logging in, open to visitors who are not logged in yet (tests/test_second_factor.py and
 #: tests/test_single_sign_on.py walk them).
-LOGIN_STEPS = ("auth.login", "auth.second_factor", "auth.sso_login", "auth.sso_callback")
+LOGIN_STEPS = ("auth.login", "auth.second_factor", "auth.sso_login", "auth.sso_callback", "auth.forgot_password",
+               "auth.set_password")
 
 
 def test_every_management_route_answers_each_role_as_its_declared_role_says(app, accounts):

@@ -6,11 +6,14 @@ with the text at 200 %, and a screenshot of each at both sizes for a person to l
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from surveys import periods
 from surveys.answers import AnswerValue
+from surveys.extensions import db
+from surveys.models import User
 from surveys.periods import half_year_of
-from surveys.services import demo
+from surveys.services import demo, password_links
 from surveys.services.questionnaires import current_version
 from surveys.services.responses import NewResponse, store_response
 from surveys.services.rounds import create_round, look_up_code
@@ -161,6 +164,13 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
     found["login"] = axe_violations(page)
     page.click("button:has-text('Inloggen')")  # nothing filled in: the login page with its errors
     found["login with errors"] = axe_violations(page)
+    page.goto(f"{site.url}/beheer/wachtwoord-vergeten")
+    found["forgot password"] = axe_violations(page)
+    with site.app.app_context():
+        link = password_links.token_for(db.session.scalar(select(User).filter_by(email=beheerder)), "reset")
+    page.goto(f"{site.url}/beheer/wachtwoord-instellen/{link}")
+    found["choose a password"] = axe_violations(page)
+    page.goto(f"{site.url}/beheer/inloggen")
     page.fill("#email", beheerder)
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Inloggen')")

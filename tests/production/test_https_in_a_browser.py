@@ -100,9 +100,20 @@ def test_a_partner_uses_a_code_link_once_over_https(production, page, database):
     assert "/r/" not in log
 
 
-def test_a_manager_made_by_the_cli_logs_in_over_https(production, page):
-    out = production.flask("create-user", "manager@example.nl", "--role", "manager", stdin=PASSWORD + "\n")
-    assert out.strip() == "account manager@example.nl (manager) created"
+def test_a_manager_made_by_the_cli_chooses_a_password_through_the_link_and_logs_in_over_https(production, page):
+    out = production.flask("create-user", "manager@example.nl", "--role", "manager").splitlines()
+    assert out[:2] == ["account manager@example.nl (manager) created", "choose the password within 72 hours at:"]
+    link = out[2]
+    assert link.startswith(f"{production.url}/beheer/wachtwoord-instellen/")
+    page.goto(link)
+    page.fill("#new", PASSWORD)
+    page.fill("#repeat", PASSWORD)
+    with page.expect_navigation():
+        page.click("button:has-text('Wachtwoord instellen')")
+    assert page.url == f"{production.url}/beheer/inloggen"
+    assert "Uw wachtwoord is ingesteld." in page.locator("main").inner_text()
+    assert page.goto(link).status == 410  # once only
+    assert "wachtwoord-instellen" not in production.access_log.read_text()  # no link in nginx's log
     page.goto(f"{production.url}/beheer/")
     assert page.url.startswith(f"{production.url}/beheer/inloggen")
     page.fill("#email", "manager@example.nl")
