@@ -4,6 +4,7 @@ time of day, and nothing links an invitation code to the response it produced.""
 from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -71,6 +72,10 @@ class InvitationCode(db.Model):
     # Only for invitations sent by e-mail, so reminders can reach unused codes; erased when the round closes.
     email: Mapped[str | None] = mapped_column(String(254))
     reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The day the invitation and the last reminder were mailed: `run-due` reminds a code N days after the
+    # later of the two (the questionnaire's reminder_days). Days only, never a time.
+    invited_on: Mapped[date | None] = mapped_column(Date)
+    reminded_on: Mapped[date | None] = mapped_column(Date)
 
     round: Mapped[Round] = relationship(back_populates="codes")
 
@@ -187,6 +192,8 @@ class User(db.Model):
     # code was accepted for, so a code seen over a shoulder cannot be used a second time.
     totp_secret: Mapped[str | None] = mapped_column(String(32))
     totp_last_step: Mapped[int | None]
+    # Managers (and beheerders) get the digest mail of `run-due` unless they switch it off.
+    digest: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     # Flask-Login's user interface
     def get_id(self) -> str:
@@ -223,6 +230,30 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(500))
+
+
+class ScheduledRun(db.Model):
+    """The lease that lets one `run-due` work at a time, whichever machine starts it (a row lock taken by a
+    conditional UPDATE, so it holds across processes and servers), and what the last run did."""
+
+    __tablename__ = "scheduled_run"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    leased_until: Mapped[datetime | None]
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_summary: Mapped[str | None] = mapped_column(String(2000))
+
+
+class DoneJob(db.Model):
+    """A job of `run-due` that must happen once (a digest for a week, the mail after a round closed): its
+    row is inserted before the job, so a second run, even at the same moment, finds it and skips."""
+
+    __tablename__ = "done_job"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(db.Model):
