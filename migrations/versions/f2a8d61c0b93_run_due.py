@@ -4,7 +4,7 @@ one run work at a time, and the jobs that must happen once.
 Codes mailed before this revision have no invitation day: `run-due` reminds them as if invited on the
 upgrade's day, never at once.
 
-Revision ID: b7c3e9a1d5f2
+Revision ID: f2a8d61c0b93
 Revises: d4e8b2c1f7a9
 Create Date: 2026-12-02 00:30:00
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b7c3e9a1d5f2'
+revision = 'f2a8d61c0b93'
 down_revision = 'd4e8b2c1f7a9'
 branch_labels = None
 depends_on = None
