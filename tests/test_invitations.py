@@ -189,6 +189,11 @@ def test_the_letters_pdf_has_one_page_per_code_with_its_link_and_qr_code(app, ma
         text = letter.extract_text()
         (code,) = LINK.findall(text)
         codes.append(code)
+        # The code alone too, to type at a short address: four groups of four, no look-alike characters.
+        assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){3}[0-9A-HJKMNP-TV-Z]{4}", code)
+        assert code in text.splitlines()
+        assert (f"Lukt dat niet? Ga dan naar {BASE_URL}/code en vul deze code in. Hoofdletters of kleine letters "
+                "maakt niet uit:") in " ".join(text.split())
         assert "Beste samenwerkingspartner," in text
         assert "Het invullen duurt ongeveer 3 minuten. Uw antwoorden zijn anoniem." in text
         assert "Stichting Sociaal Team Houten" in text

@@ -14,7 +14,7 @@ from ..periods import today  # the submission day; a response stores the day onl
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..services import questionnaires as questionnaire_service
 from ..services.responses import CodeAlreadyUsed, NewResponse, OpenRound, store_response
-from ..services.rounds import CodeStatus, look_up_code
+from ..services.rounds import CODE_LENGTH, CodeStatus, look_up_code, normalise_code
 from ..services.sql import ping
 
 bp = Blueprint("respond", __name__)
@@ -126,6 +126,19 @@ def _blank_questions(checksum: str, questionnaire) -> Markup:
 def _code_problem(status: CodeStatus):
     http_status, page = CODE_PAGES[status]
     return render_template("respond/code_problem.html", problem=page), http_status
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"])
+def type_code():
+    """Type the code from a letter (any case, with or without dashes) instead of the whole link; on to the
+    questionnaire at /r/<code>. A POST, so the code is in no address that a log or the history keeps."""
+    if request.method == "POST":
+        code = normalise_code(request.form.get("code", "")[:64])
+        if len(code) == CODE_LENGTH:
+            return redirect(url_for("respond.by_code", code=code), code=303)
+        return render_template("respond/type_code.html", problem=True), 422
+    return render_template("respond/type_code.html", problem=False)
 
 
 @bp.route("/bedankt")

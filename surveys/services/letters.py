@@ -91,6 +91,7 @@ MARGIN = 25 * mm
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 BODY = ("Helvetica", 12, 17)  # font, size, leading
 QR_SIZE = 45 * mm
+CODE_PAGE = "/code"  # the page where a code from a letter is typed (respond.type_code)
 
 
 def _draw_letter(canvas: Canvas, text: Wording, url: str) -> None:
@@ -104,13 +105,20 @@ def _draw_letter(canvas: Canvas, text: Wording, url: str) -> None:
         y -= 21
     y -= 10
     y = _paragraphs(canvas, (text.greeting, *text.before_link), y)
-    size = _fitting_size(url, "Courier-Bold", 13, TEXT_WIDTH)
-    canvas.setFont("Courier-Bold", size)
+    size = _fitting_size(url, "Helvetica-Bold", 13, TEXT_WIDTH)
+    canvas.setFont("Helvetica-Bold", size)
     canvas.drawString(MARGIN, y, url)
     y -= 12 + 10
     y = _paragraphs(canvas, ("Of scan deze QR-code met de camera van uw telefoon:",), y)
     _draw_qr(canvas, url, MARGIN, y - QR_SIZE + 12, QR_SIZE)
     y -= QR_SIZE + 10
+    # The code alone, for whoever types rather than scans: a short address and 16 characters in groups.
+    base, _, code = url.rpartition("/r/")
+    y = _paragraphs(canvas, (f"Lukt dat niet? Ga dan naar {base}{CODE_PAGE} en vul deze code in. Hoofdletters of "
+                             "kleine letters maakt niet uit:",), y)
+    canvas.setFont("Helvetica-Bold", 18)
+    canvas.drawString(MARGIN, y - 4, code)
+    y -= 18 + 16
     y = _paragraphs(canvas, text.after_link, y)
     canvas.setFont(*BODY[:2])
     for line in text.closing:
