@@ -385,3 +385,12 @@ def _answer_cell(dialect: str):
 def _not_indexed(column):
     """``+column``: the same value, but SQLite will not use an index for a condition on it."""
     return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+
+
+def audit_log_csv(events: Iterable, local_time, labels: Mapping[str, str]) -> Iterator[str]:
+    """The audit log as a Dutch spreadsheet opens it (UTF-8 with BOM, ';'), streamed: when (local time),
+    who, what (in words), details."""
+    lines = _CsvLines("dutch")
+    yield "\ufeff" + lines.line(("wanneer", "wie", "wat", "details"))
+    for event in events:
+        yield lines.line((local_time(event.at), event.actor, labels.get(event.action, event.action), event.detail))

@@ -1,6 +1,6 @@
 """The beheerder's pages: staff accounts and roles, the audit log, and retention (purge)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -9,13 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, Regexp, ValidationError
 
-from .. import periods
+from .. import exports, periods
 from ..auth import role_required
 from ..extensions import db
 from ..models import ROLES
 from ..services import audit, password_links, retention, second_factor, users
 from ..services.mail import MailError
 from . import bp
+from .downloads import CSV_TYPE, StreamInOwnContext, attachment
 
 ROLE_LABELS = {
     "beheerder": "Beheerder (gebruikers, bewaartermijnen, logboek en alles van de manager)",
@@ -52,7 +53,6 @@ ACTION_LABELS = {
     "purge": "Opgeschoond (bewaartermijnen)",
     "invitations_sent": "Uitnodigingen verstuurd",
 }
-AUDIT_LIMIT = 500
 
 
 
@@ -245,19 +245,58 @@ def set_active(user_id: int):
     return redirect(url_for("manage.users"), code=303)
 
 
+#: Events per page of the audit log.
+AUDIT_PAGE = 100
+
+
+def _audit_selection() -> tuple[audit.Selection, dict[str, str]]:
+    """The filters of the query string, and a Dutch message per filter that could not be read (that filter
+    then does not apply)."""
+    args, problems = request.args, {}
+    action = args.get("actie") or None
+    if action is not None and action not in ACTION_LABELS:
+        problems["actie"], action = "Onbekende actie; kies een actie uit de lijst.", None
+    actor = (args.get("wie") or "").strip() or None
+    if actor is not None and len(actor) > 254:
+        problems["wie"], actor = "Vul hoogstens 254 tekens in (een e-mailadres of een deel ervan).", None
+    days = {}
+    for name in ("van", "tot"):
+        try:
+            days[name] = date.fromisoformat(args[name]) if args.get(name) else None
+        except ValueError:
+            problems[name], days[name] = "Vul een datum in als 2026-12-31.", None
+    if days["van"] and days["tot"] and days["tot"] < days["van"]:
+        problems["tot"], days["tot"] = "De datum 'tot en met' ligt vóór de datum 'van'.", None
+    return audit.Selection(action, actor, days["van"], days["tot"]), problems
+
+
 @bp.route("/logboek")
 @role_required("beheerder")
 def audit_log():
-    """The audit log, newest first: who did what, when; ?actie= shows one kind of event."""
-    action = request.args.get("actie") or None
-    error = None
-    if action is not None and action not in ACTION_LABELS:
-        error = "Onbekende actie; kies een actie uit de lijst."
-        action = None
-    events = audit.recent(limit=AUDIT_LIMIT, action=action)
-    return render_template("manage/admin_audit.html", events=events, action=action, error=error,
-                           labels=ACTION_LABELS, limit=AUDIT_LIMIT, local_time=local_time,
-                           zone=zone_name()), 400 if error else 200
+    """The audit log, newest first, a page at a time: who did what, when; filtered by kind of event,
+    person and days."""
+    selection, problems = _audit_selection()
+    number = request.args.get("pagina", "1")
+    number = int(number) if number.isdigit() and 0 < int(number) < 10**6 else 1
+    events, total = audit.page(selection, number, AUDIT_PAGE)
+    pages = max(1, -(-total // AUDIT_PAGE))
+    filters = {name: request.args[name] for name in ("actie", "wie", "van", "tot")
+               if request.args.get(name) and name not in problems}
+    return render_template("manage/admin_audit.html", events=events, selection=selection, problems=problems,
+                           labels=ACTION_LABELS, local_time=local_time, zone=zone_name(), total=total,
+                           page=min(number, pages), pages=pages, filters=filters, args=request.args), \
+        400 if problems else 200
+
+
+@bp.route("/logboek.csv")
+@role_required("beheerder")
+def audit_log_csv():
+    """The selected events as CSV (UTF-8 with BOM, ; and the organisation's local times), audited."""
+    selection, problems = _audit_selection()
+    if problems:
+        abort(400, description=" ".join(problems.values()))
+    lines = exports.audit_log_csv(audit.every(selection), local_time, ACTION_LABELS)
+    return attachment(StreamInOwnContext(lines), CSV_TYPE, "logboek.csv", "logboek")
 
 
 def _retention_page(error: str | None = None, status: int = 200):
