@@ -78,8 +78,13 @@ def is_registered(token: str | None) -> bool:
         KioskDevice.token_hash == _hash(token), KioskDevice.revoked.is_(False))) is not None
 
 
+def form_token_signer(secret_key: str) -> TimestampSigner:
+    """What signs the form pages' tokens of an app with this secret (bench/load.py signs its own with it)."""
+    return TimestampSigner(secret_key, salt=_SALT)
+
+
 def _signer() -> TimestampSigner:
-    return TimestampSigner(current_app.config["SECRET_KEY"], salt=_SALT)
+    return form_token_signer(current_app.config["SECRET_KEY"])
 
 
 def new_form_token() -> str:

@@ -145,7 +145,7 @@ def test_the_reflow_check_finds_a_page_too_wide(site, new_page):
 
 
 STAFF_PAGES = ("/beheer/", "/beheer/kpi/client_support", "/beheer/rondes", "/beheer/downloads",
-               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen")
+               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen", "/beheer/tablet")
 
 
 @pytest.fixture(scope="module")
