@@ -24,7 +24,7 @@ from . import bare_app, nginx
 from .databases import Databases, copy_floor
 from .inproc import summary, timed
 from .load import CSRF_PATTERN, percentile
-from .servers import ROOT, Server, app_env, cpu_seconds, flask_cli, gunicorn, run_measured
+from .servers import ROOT, SECRET, Server, app_env, cpu_seconds, flask_cli, gunicorn, register_tablet, run_measured
 from .table import LoadSampler, Row, code_fingerprint, cpu_busy_during, git_head, machine, markdown, write_results
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -79,7 +79,7 @@ class Bench:
     # --- submissions ---------------------------------------------------------------------------------------
 
     def load(self, server: Server, db_pids, mode: str, clients: int, *, seconds: float | None = None,
-             quiet: bool = False, label: str | None = None) -> dict:
+             quiet: bool = False, label: str | None = None, tablet: str | None = None) -> dict:
         """One cell: the load generator against one server. Besides rates and latencies, the CPU time the
         server spent per request (gunicorn master and workers, plus PostgreSQL's backends for this database):
         unlike a rate, that moves little when other work on the machine takes CPU away."""
@@ -88,6 +88,8 @@ class Bench:
                 "--clients", str(clients), "--seconds", str(seconds), "--warmup", str(self.settings.warmup)]
         if getattr(server, "cafile", None):
             args += ["--cafile", server.cafile]
+        if tablet:
+            args += ["--tablet", tablet, "--secret", SECRET]
         before_pids = db_pids()
         cpu_before = server.cpu_seconds() + cpu_seconds(before_pids)
         measured, busy = cpu_busy_during(lambda: run_measured(args, dict(os.environ, PYTHONPATH=str(ROOT))))
@@ -106,6 +108,7 @@ class Bench:
         self.say(f"submissions on {LABEL[kind]}")
         url = databases.new(kind, f"{kind}_submit")
         bare_app.prepare(url)
+        tablet = register_tablet(url)
         by_clients = {}
         db_pids = lambda: databases.backend_pids(url)  # noqa: E731
         # The app as production runs it also counts every post against a rate limit (per worker, in memory);
@@ -123,7 +126,8 @@ class Bench:
             self.load(bare, db_pids, "bare", 8, seconds=2 * self.settings.warmup, quiet=True)
             for server in (app, limited, fronted):
                 if server is not None:
-                    self.load(server, db_pids, "session", 8, seconds=2 * self.settings.warmup, quiet=True)
+                    self.load(server, db_pids, "session", 8, seconds=2 * self.settings.warmup, quiet=True,
+                              tablet=tablet)
             for clients in self.settings.clients:
                 cells: dict[str, list[dict]] = {"bare": [], "post": [], "session": []}
                 turn = [("bare", bare), ("post", app), ("session", app)]
@@ -138,7 +142,7 @@ class Bench:
                 for _ in range(self.settings.rounds):
                     for cell, server in turn:
                         mode = {"limited": "post", "nginx": "session"}.get(cell, cell)
-                        cells[cell].append(self.load(server, db_pids, mode, clients, label=cell))
+                        cells[cell].append(self.load(server, db_pids, mode, clients, label=cell, tablet=tablet))
                 by_clients[clients] = {cell: combine(results) for cell, results in cells.items()}
         databases.drop(url)
         self._submission_rows(kind, by_clients)

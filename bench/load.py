@@ -6,11 +6,15 @@ Run as its own process, so its CPU time is its own and can be reported next to t
 
 Modes:
 
-- ``session``: a respondent on the open link. No cookie, GET /q/client, take the CSRF token from the
-  page, POST the answers with it and the session cookie; a 303 to the thank-you page completes the
-  response (not followed).
-- ``post``: the POST alone. Each client opens the form once for its session cookie and token (the token
-  has no time limit), then posts complete answers again and again: one new response per request.
+- ``session``: a respondent on the open link, on the registered office tablet (``--tablet``, its device
+  cookie, sent with every request). No session cookie, GET /q/client, take the CSRF token and the page's
+  one-time token from the page, POST the answers with them and the session cookie; a 303 to the
+  next-person page completes the response (not followed).
+- ``post``: the POST alone. Each client opens the form once for its session cookie and CSRF token (the
+  token has no time limit), then posts complete answers again and again: one new response per request.
+  Each page can be sent once, so each post carries a page token of its own, signed here with the server's
+  secret (``--secret``) as the server signs the ones on its pages; the session cookie is kept, though the
+  server ends the session after each response, as a replaying client would.
 - ``bare``: POST the same form body to the baseline app's /insert (bench/bare_app.py).
 
 HTTP/1.1 is spoken directly over asyncio streams, one connection per request as gunicorn's sync workers
@@ -28,6 +32,7 @@ import asyncio
 import json
 import re
 import resource
+import secrets
 import ssl
 import time
 from urllib.parse import urlencode, urlsplit
@@ -37,7 +42,9 @@ CLIENT_ANSWERS = {"C1": "8", "C2": "7", "C3": "nvt", "C4": "ja", "C5": "5", "C6"
                   "C8": "3", "C9": "2", "C10": "Sneller terugbellen graag.", "respondent_role": "ouder_verzorger",
                   "help_from": "sociaal_team"}
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+FORM_TOKEN_PATTERN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
 FORM_PATH = "/q/client"
+TABLET_COOKIE = "surveys_tablet"  # surveys.services.kiosk.COOKIE
 TIMEOUT = 30.0
 
 
@@ -156,12 +163,17 @@ def percentile(values: list[float], share: float) -> float | None:
 class Client:
     """One virtual respondent (or poster) with its own session cookie."""
 
-    def __init__(self, host: str, port: int, stats: Stats, tls: ssl.SSLContext | None = None):
+    def __init__(self, host: str, port: int, stats: Stats, tls: ssl.SSLContext | None = None,
+                 tablet: str | None = None):
         self.host, self.port, self.stats = host, port, stats
         self.cookie: str | None = None
+        self.tablet = f"{TABLET_COOKIE}={tablet}" if tablet else None
         self.connection = KeptConnection(host, port, tls) if tls else None
 
-    async def fetch(self, method: str, path: str, **options) -> tuple[int, str | None, str]:
+    async def fetch(self, method: str, path: str, *, cookie: str | None = None,
+                    **options) -> tuple[int, str | None, str]:
+        cookie = "; ".join(part for part in (self.tablet, cookie) if part) or None
+        options["cookie"] = cookie
         if self.connection is None:
             return await fetch(self.host, self.port, method, path, **options)
         try:
@@ -176,26 +188,28 @@ class Client:
         if self.connection is not None:
             self.connection.close()
 
-    async def form(self) -> str | None:
-        """GET the form; the CSRF token on it, or None (counted as an error)."""
+    async def form(self) -> dict[str, str] | None:
+        """GET the form; its CSRF token and page token, or None (counted as an error)."""
         began = time.perf_counter()
         self.stats.sent += 1
         status, cookie, page = await asyncio.wait_for(self.fetch("GET", FORM_PATH, cookie=self.cookie), TIMEOUT)
         now = time.perf_counter()
         self.cookie = cookie or self.cookie
         match = CSRF_PATTERN.search(page) if status == 200 else None
-        if match is None:
+        page_token = FORM_TOKEN_PATTERN.search(page) if status == 200 else None
+        if match is None or page_token is None:
             self.stats.error(f"GET {status}", now)
             return None
         self.stats.request("get", began, now)
-        return match.group(1)
+        return {"csrf_token": match.group(1), "form_token": page_token.group(1)}
 
-    async def post(self, path: str, body: bytes) -> None:
+    async def post(self, path: str, body: bytes, *, keep_session: bool = False) -> None:
         began = time.perf_counter()
         self.stats.sent += 1
         status, cookie, _ = await asyncio.wait_for(self.fetch("POST", path, body=body, cookie=self.cookie), TIMEOUT)
         now = time.perf_counter()
-        self.cookie = cookie or self.cookie
+        if not keep_session:
+            self.cookie = cookie or self.cookie
         if status != 303:
             self.stats.error(f"POST {status}", now)
             return
@@ -206,9 +220,9 @@ class Client:
 
 
 async def client_loop(host: str, port: int, mode: str, stats: Stats, max_requests: int, budget: list[int],
-                      tls: ssl.SSLContext | None = None) -> None:
+                      tls: ssl.SSLContext | None = None, tablet: str | None = None, signer=None) -> None:
     """Until the window ends or the shared request budget is used."""
-    client = Client(host, port, stats, tls)
+    client = Client(host, port, stats, tls, tablet)
     bare_body = urlencode(CLIENT_ANSWERS).encode()
     token = None
     while time.perf_counter() < stats.end and budget[0] < max_requests:
@@ -224,8 +238,10 @@ async def client_loop(host: str, port: int, mode: str, stats: Stats, max_request
                 if token is None:
                     await asyncio.sleep(0.05)
                     continue
+            if mode == "post":  # a page token of its own for each post (see the module docstring)
+                token = {**token, "form_token": signer.sign(secrets.token_urlsafe(16)).decode("ascii")}
             budget[0] += 1
-            await client.post(FORM_PATH, urlencode({**CLIENT_ANSWERS, "csrf_token": token}).encode())
+            await client.post(FORM_PATH, urlencode({**CLIENT_ANSWERS, **token}).encode(), keep_session=mode == "post")
         except (TimeoutError, OSError, HttpError, ValueError, IndexError, asyncio.IncompleteReadError) as error:
             stats.error(type(error).__name__, time.perf_counter())
             token = None
@@ -233,14 +249,20 @@ async def client_loop(host: str, port: int, mode: str, stats: Stats, max_request
 
 
 async def run(base: str, mode: str, clients: int, seconds: float, warmup: float, max_requests: int,
-              cafile: str | None = None) -> dict:
+              cafile: str | None = None, tablet: str | None = None, secret: str | None = None) -> dict:
     address = urlsplit(base)
     tls = ssl.create_default_context(cafile=cafile) if address.scheme == "https" else None
+    signer = None
+    if mode == "post":
+        from surveys.services.kiosk import form_token_signer  # loaded before the clock runs
+
+        signer = form_token_signer(secret)
     began = time.perf_counter()
     stats = Stats(began + warmup, began + warmup + seconds)
     budget = [0]
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    await asyncio.gather(*(client_loop(address.hostname, address.port, mode, stats, max_requests, budget, tls)
+    await asyncio.gather(*(client_loop(address.hostname, address.port, mode, stats, max_requests, budget, tls,
+                                       tablet, signer)
                            for _ in range(clients)))
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     # The window closes early when the request budget ran out first.
@@ -274,6 +296,8 @@ def main() -> None:
     parser.add_argument("--base", required=True, help="http(s)://127.0.0.1:PORT (loopback only)")
     parser.add_argument("--cafile", help="the certificate to trust for https:// (nginx's self-signed one)")
     parser.add_argument("--mode", choices=("session", "post", "bare"), required=True)
+    parser.add_argument("--tablet", help="the device cookie of a registered office tablet (session, post)")
+    parser.add_argument("--secret", help="the server's secret key, to sign page tokens (post)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds run before the window opens")
@@ -282,7 +306,7 @@ def main() -> None:
     if not re.match(r"https?://127\.0\.0\.1:\d+$", args.base):
         parser.error("--base must be http(s)://127.0.0.1:PORT (loopback only)")
     result = asyncio.run(run(args.base, args.mode, args.clients, args.seconds, args.warmup, args.max_requests,
-                             args.cafile))
+                             args.cafile, args.tablet, args.secret))
     print(json.dumps(result))
 
 

@@ -267,3 +267,28 @@ class AuditEvent(db.Model):
     actor: Mapped[str | None] = mapped_column(String(254))  # the account's e-mail, or the e-mail tried
     action: Mapped[str] = mapped_column(String(40), index=True)
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class KioskDevice(db.Model):
+    """A tablet a manager registered for the open link (DESIGN.md §4). The device holds a random token in a
+    long-lived cookie; only its SHA-256 hash is stored. A revoked device keeps its row, for the list."""
+
+    __tablename__ = "kiosk_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    registered_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class UsedFormToken(db.Model):
+    """The one-time token of a form page on the open link, once its answers were stored: its hash (the
+    primary key, so a second insert fails in the database, whichever worker tries) and the day after which
+    the token is too old to be accepted anyway, so the row can go. Nothing else: no time, no response."""
+
+    __tablename__ = "used_form_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_on: Mapped[date] = mapped_column(Date, index=True)

@@ -19,7 +19,7 @@ from surveys.questionnaires import load_kpis, load_questionnaire
 from surveys.services.rounds import hash_code, new_code
 
 from .conftest import another_app, make_app
-from .helpers import GOOD_ANSWERS, fill_in
+from .helpers import GOOD_ANSWERS, fill_in, register_tablet
 
 ORIGINAL_C1 = "Wat vindt u van de hulp van het Sociaal Team? Geef een rapportcijfer van 1 tot 10."
 NEW_C1 = "Welk rapportcijfer geeft u de hulp van het Sociaal Team?"
@@ -80,6 +80,7 @@ def test_seed_twice_changes_nothing(app, runner):
 
 
 def test_new_wording_is_a_new_version_and_old_responses_keep_theirs(app, client, runner, wording):
+    register_tablet(client)
     assert fill_in(client, "/q/client", GOOD_ANSWERS["client"]).status_code == 303
 
     wording(NEW_C1)

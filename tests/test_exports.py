@@ -168,7 +168,19 @@ def test_formula_starts_get_an_apostrophe(text):
     assert neutralise(text) == "'" + text
 
 
-@pytest.mark.parametrize("text", ["7,5", "Goed", "", " =1", "'al veilig"])
+@pytest.mark.parametrize(("text", "neutralised"), [
+    ("x;=1+1", "x;'=1+1"),  # the comma file opened with ';'
+    ("x,=1+1", "x,'=1+1"),  # the semicolon file opened with ','
+    ('x;""=1', 'x;""\'=1'),  # a field that starts with quotes: they are dropped, what follows is read
+    ("x, -1", "x, '-1"),  # spaces a spreadsheet may trim
+    ("a\n@b", "a\n'@b"),  # a line break inside a cell may end the record under the other separator
+    ("\r\n+31 6", "'\r\n'+31 6"),
+])
+def test_formula_characters_where_another_separator_starts_a_field_get_an_apostrophe(text, neutralised):
+    assert neutralise(text) == neutralised
+
+
+@pytest.mark.parametrize("text", ["7,5", "Goed", "", "'al veilig", "ex-partner", "a+b", "x;'=1"])
 def test_other_text_is_left_alone(text):
     assert neutralise(text) == text
 
@@ -395,7 +407,8 @@ def test_interleaved_questionnaires_each_export_only_their_own_rows_in_id_order(
 
 def test_raw_export_cells_exactly_as_a_spreadsheet_should_read_them(app):
     """Six partner forms in 2025-H1, Dutch dialect. Text and codes that start like a formula get an
-    apostrophe; a leading space is harmless. A ';', '"' or line break makes the csv module quote the cell.
+    apostrophe, also after a leading space (a spreadsheet may trim it) and after a separator or line break
+    inside the cell. A ';', '"' or line break makes the csv module quote the cell.
     A form without answers still has its row; an item the questionnaire does not ask (P99) has no column."""
     forms = [
         (date(2025, 1, 6), [AnswerValue("P1", value=8), AnswerValue("P8", text="=1+2"),
@@ -420,8 +433,8 @@ def test_raw_export_cells_exactly_as_a_spreadsheet_should_read_them(app):
         '2;1;2025-H1;2025-Q1;2025-02-03;paper;weet_niet;4;;;;;;"Goed; snel ""echt""\nbereikbaar";\r\n'
         "3;1;2025-H1;2025-Q2;2025-04-07;paper;;;;;;;;;\r\n"
         "4;1;2025-H1;2025-Q2;2025-05-12;paper;;;;;;;;'\tx;'-x\r\n"
-        "5;1;2025-H1;2025-Q2;2025-06-02;paper;10;1;;;;;;\"'\r\n+31 6\";\r\n"
-        "6;1;2025-H1;2025-Q2;2025-06-30;paper;;;;;;;5; =1;\r\n"
+        "5;1;2025-H1;2025-Q2;2025-06-02;paper;10;1;;;;;;\"'\r\n'+31 6\";\r\n"
+        "6;1;2025-H1;2025-Q2;2025-06-30;paper;;;;;;;5; '=1;\r\n"
     )
 
 

@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "user_deactivated": "Account gedeactiveerd",
     "purge": "Opgeschoond (bewaartermijnen)",
     "invitations_sent": "Uitnodigingen verstuurd",
+    "kiosk_registered": "Tablet geregistreerd",
+    "kiosk_revoked": "Tablet ingetrokken",
 }
 
 

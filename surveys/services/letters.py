@@ -17,6 +17,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import update
 
+from ..exports import neutralise
 from ..extensions import db
 from ..models import QuestionnaireVersion, Round
 from ..periods import half_year_of
@@ -42,7 +43,9 @@ def links_csv(round_: Round, count: int, base_url: str) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["code", "url"])
     for codes in issue_codes(round_, count):
-        writer.writerows([code, link(base_url, code)] for code in codes)
+        # Codes and links hold no formula character where a field can start; neutralised all the same,
+        # so every CSV the service writes passes the one rule (a BASE_URL is configured text).
+        writer.writerows([neutralise(code), neutralise(link(base_url, code))] for code in codes)
     return out.getvalue().encode("utf-8-sig")
 
 

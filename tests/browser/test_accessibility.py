@@ -34,7 +34,8 @@ PASSWORD = "een lang wachtwoord voor axe"
 FORMS = ("client", "partner", "gemeente", "medewerker")
 RESPONDENT_PAGES = (
     [f"form-{key}" for key in FORMS] + [f"errors-{key}" for key in FORMS]
-    + ["thanks", "code-unknown", "code-used", "code-closed", "code-not-yet-open", "accessibility", "not-found"]
+    + ["thanks", "next-person", "code-unknown", "code-used", "code-closed", "code-not-yet-open", "accessibility",
+       "not-found"]
 )
 
 # Finds what would make a person scroll sideways or lose text at this width: the page wider than the
@@ -90,7 +91,8 @@ def urls(site):
              "medewerker": f"/r/{medewerker}"}
     return {**{f"form-{key}": url for key, url in forms.items()},
             **{f"errors-{key}": url for key, url in forms.items()},
-            "thanks": "/bedankt", "code-unknown": "/r/deze-code-bestaat-niet", "code-used": f"/r/{used}",
+            "thanks": "/bedankt", "next-person": "/q/client/volgende",
+            "code-unknown": "/r/deze-code-bestaat-niet", "code-used": f"/r/{used}",
             "code-closed": f"/r/{closed}", "code-not-yet-open": f"/r/{not_yet}",
             "accessibility": "/toegankelijkheid", "not-found": "/bestaat-niet"}
 
@@ -119,6 +121,7 @@ def test_respondent_page_passes_axe_and_reflows_with_large_text(site, urls, new_
     """One visit per page (to keep the suite quick): axe on a desktop and a phone, with a screenshot of
     each, then 320 px wide with the text at 200 %. Every problem found is listed, not only the first."""
     page = new_page(DESKTOP)
+    site.as_tablet(page)  # the open link answers the office tablet only
     open_respondent_page(page, site, urls, name, language)
     found = {}
     for size in (DESKTOP, PHONE):
@@ -145,7 +148,7 @@ def test_the_reflow_check_finds_a_page_too_wide(site, new_page):
 
 
 STAFF_PAGES = ("/beheer/", "/beheer/kpi/client_support", "/beheer/rondes", "/beheer/downloads",
-               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen")
+               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen", "/beheer/tablet")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from surveys.extensions import db
 from surveys.models import Answer, Response
+from surveys.services.kiosk import COOKIE, register_device
 
 from ..conftest import make_app
 from ..helpers import GOOD_ANSWERS
@@ -59,6 +60,10 @@ def answer(page, answers: dict) -> None:
 
 def test_a_client_answers_the_open_questionnaire_over_https(production, page, database):
     before, _ = last_response(database)
+    with database.app_context():  # the office tablet, as a manager registered it
+        tablet = register_device("Tablet balie", actor="manager@example.nl")
+    page.context.add_cookies([{"name": COOKIE, "value": tablet, "url": production.url, "secure": True,
+                               "httpOnly": True, "sameSite": "Lax"}])
     reply = page.goto(f"{production.url}/q/client")
     assert reply.status == 200
     assert reply.headers["strict-transport-security"] == HSTS  # the app saw https (X-Forwarded-Proto)
@@ -68,7 +73,7 @@ def test_a_client_answers_the_open_questionnaire_over_https(production, page, da
     # Before: 400 "Het formulier is verlopen" (Flask-WTF wanted a Referer, which no-referrer never sends).
     assert navigation.value.status == 200, page.locator("main").inner_text()[:300]
 
-    assert page.url == f"{production.url}/bedankt"
+    assert page.url == f"{production.url}/q/client/volgende"
     assert page.locator("h1").inner_text() == "Dank u wel!"
     response_id, stored = last_response(database)
     assert response_id == before + 1
