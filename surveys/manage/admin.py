@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "user_deactivated": "Account gedeactiveerd",
     "purge": "Opgeschoond (bewaartermijnen)",
     "invitations_sent": "Uitnodigingen verstuurd",
+    "api_token_created": "API-sleutel gemaakt",
+    "api_token_revoked": "API-sleutel ingetrokken",
 }
 
 
