@@ -4,6 +4,8 @@ bodies are the marshmallow schemas the views use themselves (schemas.py)."""
 
 from collections.abc import Callable
 
+from ..questionnaires import load_kpis
+
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
 
 
@@ -30,6 +32,15 @@ TOO_MANY = {"description": "Te veel verzoeken; wacht het aantal seconden uit Ret
             "content": PROBLEM}
 UNAVAILABLE = problem_response("De database (of bij e-mail de mailserver) is even niet bereikbaar.")
 
+#: What periods.parse_period accepts: a half-year or quarter of a year from 2000 to 2100.
+PERIOD_PATTERN = r"^(20[0-9]{2}|2100)-(H[12]|Q[1-4])$"
+
+
+def kpi_list_pattern() -> str:
+    one = "(" + "|".join(kpi.key for kpi in load_kpis()) + ")"
+    return f"^{one}(,{one})*$"
+
+
 KPIS = {"get": {
     "operationId": "listKpis",
     "summary": "De KPI-resultaten van een periode",
@@ -38,11 +49,13 @@ KPIS = {"get": {
                    "met de sessie van een ingelogde lezer, manager of beheerder.",
     "security": [{"bearerAuth": []}, {"staffSession": []}],
     "parameters": [
-        {"name": "period", "in": "query", "required": True, "schema": {"type": "string"},
+        {"name": "period", "in": "query", "required": True,
+         "schema": {"type": "string", "pattern": PERIOD_PATTERN},
          "description": "Een halfjaar (2026-H1) of, voor de cliënt-KPI's, een kwartaal (2026-Q3).",
          "example": "2026-H1"},
-        {"name": "kpi", "in": "query", "required": False, "schema": {"type": "string"},
-         "description": "Alleen deze KPI's, gescheiden door komma's.", "example": "client_support"},
+        {"name": "kpi", "in": "query", "required": False, "schema": {"type": "string", "pattern": kpi_list_pattern()},
+         "description": "Alleen deze KPI's, gescheiden door komma's. Voor een kwartaal alleen cliënt-KPI's.",
+         "example": "client_support"},
     ],
     "responses": {
         "200": {"description": "Eén object per KPI.",

@@ -34,7 +34,7 @@ def _document(base_url: str) -> dict:
         servers=[{"url": base_url.rstrip("/")}],
     )
     for name, schema in SCHEMAS.items():
-        spec.components.schema(name, schema=schema)
+        spec.components.schema(name, getattr(schema, "OPENAPI_EXTRA", None), schema=schema)
     spec.components.security_scheme("bearerAuth", {
         "type": "http", "scheme": "bearer",
         "description": "Een sleutel van `flask --app surveys api-token create NAAM --scope read|invite` of van "

@@ -38,6 +38,12 @@ class InvitationRequestSchema(Schema):
                                                    "herinnering), daarna gewist.",
                                     "example": "inwoner@example.nl"})
 
+    #: The rule of _email_with_email_delivery below, for the OpenAPI document (JSON Schema 2020-12).
+    OPENAPI_EXTRA = {"oneOf": [
+        {"properties": {"delivery": {"const": "email"}}, "required": ["email"]},
+        {"properties": {"delivery": {"enum": ["link", "letter"]}}, "not": {"required": ["email"]}},
+    ]}
+
     @validates_schema
     def _email_with_email_delivery(self, data, **kwargs):
         if data.get("delivery") == "email" and not data.get("email"):
