@@ -13,11 +13,10 @@ from surveys.services.tokens import create_token
 
 from .conftest import make_app
 from .helpers import open_round
-from .test_invitations import smtp  # noqa: F401 (a fixture: the invitation mails go to a real SMTP server)
 
 
 @pytest.fixture
-def api_schema(app, smtp):  # noqa: F811
+def api_schema(app, smtp):
     """The app with open cliënt and partner rounds (the other questionnaires have none: 409) and its own
     OpenAPI document."""
     with app.app_context():
@@ -54,7 +53,7 @@ def documented(document: dict, path: str, method: str) -> set[int]:
     return {int(status) for status in document["paths"][path][method]["responses"]}
 
 
-def test_every_documented_status_happens_and_matches_its_schema(app, smtp, database_url):  # noqa: F811
+def test_every_documented_status_happens_and_matches_its_schema(app, smtp, database_url):
     with app.app_context():
         open_round("client")
         read, invite = create_token("dashboard", "read"), create_token("registratie", "invite")
@@ -84,7 +83,7 @@ def test_every_documented_status_happens_and_matches_its_schema(app, smtp, datab
         415: lambda: client.post("/api/v1/invitations", data="client", headers=as_inviter),
         422: lambda: client.post("/api/v1/invitations", json={"questionnaire": "client"}, headers=as_inviter),
         429: lambda: [limited.post("/api/v1/invitations", json=link, headers=as_inviter) for _ in range(2)][-1],
-        503: lambda: _without_mail(app, smtp).post("/api/v1/invitations", headers=as_inviter,
+        503: lambda: _without_mail(app).post("/api/v1/invitations", headers=as_inviter,
                                                    json={**link, "delivery": "email", "email": "a@example.nl"}),
     }
     document = client.get("/api/v1/openapi.json").get_json()
@@ -108,6 +107,6 @@ def _without_database():
     return make_app("postgresql://surveys@127.0.0.1:9/nowhere", DATABASE_TIMEOUT=1).test_client()
 
 
-def _without_mail(app, smtp):  # noqa: F811
+def _without_mail(app):
     app.config.update(SMTP_PORT=9)  # nothing listens on the discard port
     return app.test_client()

@@ -19,8 +19,9 @@ from surveys.services.users import create_user
 
 from .conftest import make_app, reset_postgres
 from .helpers import csrf_token, open_round
+from .mailbox import BASE_URL, LINK
 from .server import gunicorn_server
-from .test_invitations import BASE_URL, LINK, respondent_status, smtp, stored_codes  # noqa: F401 (smtp: fixture)
+from .test_invitations import respondent_status, stored_codes
 from .test_manage import PASSWORD, log_in
 
 LINK_BODY = {"questionnaire": "client", "delivery": "link"}
@@ -53,7 +54,7 @@ def is_problem(reply, status: int, kind: str | None = None) -> dict:
     return body
 
 
-def test_a_registration_system_invites_five_closed_trajectories(app, smtp):  # noqa: F811
+def test_a_registration_system_invites_five_closed_trajectories(app, smtp):
     with app.app_context():
         round_ = open_round("client")
         round_id, period, closes_on = round_.id, round_.period, round_.closes_on
@@ -108,7 +109,7 @@ def test_a_registration_system_invites_five_closed_trajectories(app, smtp):  # n
         assert erase_closed_round_contacts(closes_on.fromordinal(closes_on.toordinal() + 2)) == 1
 
 
-def test_bad_calls_get_a_clear_problem_and_store_nothing(app, smtp):  # noqa: F811
+def test_bad_calls_get_a_clear_problem_and_store_nothing(app, smtp):
     token = make_token(app, "registratiesysteem", "invite")
     system = app.test_client()
     # No open round for the questionnaire.
