@@ -9,6 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
+from surveys.extensions import db
 from surveys.services.tokens import create_token
 
 from .conftest import make_app
@@ -100,6 +101,9 @@ def test_every_documented_status_happens_and_matches_its_schema(app, smtp, datab
     pdf = client.post("/api/v1/invitations", json={**link, "delivery": "letter"}, headers=as_inviter)
     assert pdf.status_code == 201 and pdf.mimetype in document["paths"]["/api/v1/invitations"]["post"][
         "responses"]["201"]["content"]
+    for other in (limited.application, no_database.application):
+        with other.app_context():
+            db.engine.dispose()
 
 
 def _without_database():

@@ -4,12 +4,14 @@ that makes no second code; tokens have scopes, owners and a browser page; /api/v
 
 import io
 import threading
+from datetime import timedelta
 
 import httpx
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from surveys import periods
 from surveys.extensions import db
 from surveys.models import ApiToken, AuditEvent, IdempotencyKey
 from surveys.services.invitations import erase_closed_round_contacts
@@ -105,8 +107,15 @@ def test_a_registration_system_invites_five_closed_trajectories(app, smtp):
         (record,) = db.session.scalars(select(IdempotencyKey))
         assert record.sealed_code != code_of(first.get_json()["url"]) and len(record.sealed_code) == 64
         assert "traject" not in record.key_hash
-        close_round(db.session.get(type(round_), round_id), round_.closes_on)
-        assert erase_closed_round_contacts(closes_on.fromordinal(closes_on.toordinal() + 2)) == 1
+        close_round(db.session.get(type(round_), round_id), periods.today())  # closed since yesterday
+    # A retry after the round closed still gets its code (the round's new close date with it); a new call, 409.
+    late = invite(system, token, LINK_BODY, key="traject-2026-00417")
+    yesterday = periods.today() - timedelta(days=1)
+    assert (late.status_code, late.get_json()) == (201, {**first.get_json(), "closes_on": yesterday.isoformat()})
+    is_problem(invite(system, token, LINK_BODY, key="traject-2026-00418"), 409, "no-open-round")
+    with app.app_context():
+        assert erase_closed_round_contacts(periods.today()) == 1
+    assert [c.email for c in stored_codes(app, round_id)] == [None] * 5
 
 
 def test_bad_calls_get_a_clear_problem_and_store_nothing(app, smtp):

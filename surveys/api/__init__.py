@@ -19,7 +19,7 @@ from ..services.reports import ReportError, kpi_results
 from ..services.tokens import check_token
 from . import docs
 from .problems import problem
-from .schemas import InvitationRequestSchema, InvitationSchema
+from .schemas import InvitationRequestSchema
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Authorised by a bearer token, or for the read-only GET by the session: a cookie alone never changes data.
@@ -134,12 +134,7 @@ def _invitation_response(made):
         response = current_app.response_class(made.letter(periods.today()), status=201, mimetype="application/pdf")
         response.headers["Content-Disposition"] = 'attachment; filename="uitnodiging.pdf"'
     else:
-        round_ = made.round
-        body = {"delivery": made.delivery, "questionnaire": round_.questionnaire, "round": round_.id,
-                "period": round_.period, "closes_on": round_.closes_on}
-        if made.delivery == "link":
-            body["url"] = made.url
-        response = jsonify(InvitationSchema().dump(body))
+        response = jsonify(made.to_dict())
         response.status_code = 201
     if made.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -2,9 +2,10 @@
 questionnaire's open round, handed back as a link, e-mailed, or printed as a letter.
 
 Idempotency: a call with an Idempotency-Key stores, in the same transaction as its code, the key's hash per
-token, a keyed hash of the request and the code sealed under the key. A retry with the same key finds that
-row and gets the same code back; two calls at the same moment are settled by the unique constraint on
-(token, key hash): the second waits for the first and then finds its row, so one code is ever made.
+token, a keyed hash of the request and the code sealed under the key. The unique constraint on (token, key
+hash) settles every repeat, a retry later or a concurrent call at the same moment alike: its insert fails
+(the concurrent one after waiting for the first to commit), its own code is rolled back with it, and it
+returns the stored code, so one code is ever made. (No look-up first: a retry is the rare case.)
 
 The plain code is never stored as such (DESIGN.md section 4): the sealed form is the code XORed with an
 HMAC of the Idempotency-Key under the secret key, so it opens only for whoever holds both the key the client
@@ -49,10 +50,16 @@ class InvitationRequest:
 
 @dataclass(frozen=True)
 class Invitation:
-    round: Round
+    round: Round  # read before the commit: nothing of it is loaded again
     url: str
     delivery: str
     replayed: bool = False
+
+    def to_dict(self) -> dict:
+        """The JSON answer (schemas.InvitationSchema); the link only when it was asked for."""
+        body = {"delivery": self.delivery, "questionnaire": self.round.questionnaire, "round": self.round.id,
+                "period": self.round.period, "closes_on": self.round.closes_on.isoformat()}
+        return body | {"url": self.url} if self.delivery == "link" else body
 
     def letter(self, today: date) -> bytes:
         return letter_for_code(self.round, self.url, today)
@@ -73,14 +80,15 @@ def invite(request: InvitationRequest, *, token_id: int, key: str | None, secret
     """Make (or, for a known Idempotency-Key, find) the code and deliver it. Raises NoOpenRound, KeyReused,
     and for e-mail MailError or RecipientRefused (then nothing is stored)."""
     fingerprint = _request_hash(request, secret)
-    if key is not None:
-        earlier = _earlier(token_id, key, fingerprint, secret, base_url)
-        if earlier is not None:
-            return earlier
     round_ = open_round_for(request.questionnaire, today)
     if round_ is None:
+        # A retry of a call that made its code before the round closed still gets that code.
+        earlier = _earlier(token_id, key, fingerprint, secret, base_url) if key is not None else None
+        if earlier is not None:
+            return earlier
         raise NoOpenRound(f"De vragenlijst '{request.questionnaire}' heeft vandaag geen open meetronde. "
                           "Een beheerder of manager moet eerst een meetronde openen.")
+    db.session.expunge(round_)  # keeps what was read, so the commit below does not make it load again
     code = new_code()
     try:
         with transaction():
@@ -93,7 +101,7 @@ def invite(request: InvitationRequest, *, token_id: int, key: str | None, secret
                     sealed_code=_seal(code, token_id, key, secret), delivery=request.delivery))
             if request.delivery == "email":
                 _send(round_, request.email, link(base_url, code), mail, today)
-    except IntegrityError:  # the same key, committed a moment ago by a concurrent call: take its code
+    except IntegrityError:  # the key was used before (a retry), or a moment ago by a concurrent call: its code
         earlier = _earlier(token_id, key, fingerprint, secret, base_url) if key is not None else None
         if earlier is None:
             raise
