@@ -226,6 +226,8 @@ def test_a_beheerder_makes_sees_and_revokes_tokens_in_the_browser(app):
         open_round("client")
         token_id = db.session.scalar(select(ApiToken.id).filter_by(name="registratiesysteem"))
     assert invite(system, token, LINK_BODY).status_code == 201
+    used = browser.get("/beheer/api-sleutels").get_data(as_text=True).split("registratiesysteem</th>")[1]
+    assert used.split("</tr>")[0].count(periods.today().strftime("%d-%m-%Y")) == 1  # the last-used day
     revoked = browser.post(f"/beheer/api-sleutels/{token_id}/intrekken",
                            data={"csrf_token": csrf_token(listing)})
     assert revoked.status_code == 303

@@ -80,7 +80,7 @@ class ProblemSchema(Schema):
     """RFC 9457."""
 
     type = fields.String(required=True, metadata={"example": "urn:surveys:problem:no-open-round"})
-    title = fields.String(required=True, metadata={"example": "Geen open meetronde"})
+    title = fields.String(required=True, metadata={"example": "No open round"})
     status = fields.Integer(required=True, metadata={"example": 409})
     detail = fields.String(required=True, metadata={
         "example": "De vragenlijst 'client' heeft vandaag geen open meetronde."})
