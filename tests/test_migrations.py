@@ -167,7 +167,7 @@ def test_tokens_made_before_scopes_become_read_tokens_of_the_command_line(bare_a
     insert_token = text("INSERT INTO api_token (name, token_hash, created_at, revoked) "
                         "VALUES (:name, :hash, '2026-01-01 00:00:00', false)")
     with bare_app.app_context():
-        flask_migrate.upgrade(revision="d4e8b2c1f7a9")  # the one before scopes
+        flask_migrate.upgrade(revision="f2a8d61c0b93")  # the one before scopes
         with db.engine.begin() as connection:
             connection.execute(insert_token, {"name": "dashboard", "hash": "a" * 64})
         flask_migrate.upgrade(revision="b7e3a1d9c4f2")

@@ -5,7 +5,7 @@ Existing tokens were made with `api-token create` and could read the KPIs: they 
 by the command line.
 
 Revision ID: b7e3a1d9c4f2
-Revises: d4e8b2c1f7a9
+Revises: f2a8d61c0b93
 Create Date: 2026-12-02 00:10:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e3a1d9c4f2'
-down_revision = 'd4e8b2c1f7a9'
+down_revision = 'f2a8d61c0b93'
 branch_labels = None
 depends_on = None
 
