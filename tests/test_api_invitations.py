@@ -101,7 +101,8 @@ def test_a_registration_system_invites_five_closed_trajectories(app, smtp):
     assert len(codes) == 5 and len(set(made)) == 5
     assert sorted(c.code_hash for c in codes) == sorted(hash_code(code) for code in made)
     # Only the e-mailed code keeps its address, for a reminder, until the round closes.
-    assert {c.code_hash: c.email for c in codes if c.email} == {hash_code(mail.code): "Inwoner@example.nl"}
+    assert {c.code_hash: (c.email, c.invited_on) for c in codes if c.email or c.invited_on} == {
+        hash_code(mail.code): ("Inwoner@example.nl", periods.today())}
     assert all(respondent_status(app, code) == 200 for code in made)
     with app.app_context():
         (record,) = db.session.scalars(select(IdempotencyKey))

@@ -92,9 +92,12 @@ def invite(request: InvitationRequest, *, token_id: int, key: str | None, secret
     code = new_code()
     try:
         with transaction():
+            # A mailed code keeps its address and day, as the round page's mailings do, so `run-due` reminds
+            # it after the questionnaire's reminder_days, until the round closes and the address is erased.
+            mailed = request.delivery == "email"
             code_id = db.session.execute(insert(InvitationCode).values(
-                round_id=round_.id, code_hash=hash_code(code), used=False,
-                email=request.email if request.delivery == "email" else None).returning(InvitationCode.id)).scalar_one()
+                round_id=round_.id, code_hash=hash_code(code), used=False, email=request.email if mailed else None,
+                invited_on=today if mailed else None).returning(InvitationCode.id)).scalar_one()
             if key is not None:
                 db.session.execute(insert(IdempotencyKey).values(
                     token_id=token_id, key_hash=_key_hash(key), request_hash=fingerprint, code_id=code_id,
