@@ -81,6 +81,8 @@ def test_every_documented_status_happens_and_matches_its_schema(app, smtp, datab
         403: lambda: client.post("/api/v1/invitations", json=link, headers=as_reader),
         409: lambda: client.post("/api/v1/invitations", json={"questionnaire": "gemeente", "delivery": "link"},
                                  headers=as_inviter),
+        413: lambda: client.post("/api/v1/invitations", json={**link, "padding": "x" * 1024 * 1024},
+                                 headers=as_inviter),
         415: lambda: client.post("/api/v1/invitations", data="client", headers=as_inviter),
         422: lambda: client.post("/api/v1/invitations", json={"questionnaire": "client"}, headers=as_inviter),
         429: lambda: [limited.post("/api/v1/invitations", json=link, headers=as_inviter) for _ in range(2)][-1],

@@ -109,6 +109,7 @@ INVITATIONS = {"post": {
             "type": "urn:surveys:problem:no-open-round", "title": "No open round", "status": 409,
             "detail": "De vragenlijst 'client' heeft vandaag geen open meetronde. Een beheerder of manager moet "
                       "eerst een meetronde openen."}),
+        "413": problem_response("Het verzoek is groter dan 1 MB."),
         "415": problem_response("De gegevens zijn geen JSON (Content-Type: application/json)."),
         "422": problem_response("Het verzoek klopt niet (een veld ontbreekt of is fout), de Idempotency-Key is al "
                                 "gebruikt voor een ander verzoek, of de mailserver weigerde het adres.", {
