@@ -16,6 +16,9 @@ Modes:
   secret (``--secret``) as the server signs the ones on its pages; the session cookie is kept, though the
   server ends the session after each response, as a replaying client would.
 - ``bare``: POST the same form body to the baseline app's /insert (bench/bare_app.py).
+- ``invite``: a registration system: POST /api/v1/invitations {"questionnaire": "client", "delivery": "link"}
+  with the invite token from BENCH_API_TOKEN (the environment, not the command line) and a new
+  Idempotency-Key each; a 201 completes it.
 
 HTTP/1.1 is spoken directly over asyncio streams, one connection per request as gunicorn's sync workers
 close them anyway. Against https:// (nginx in front, --cafile its certificate) each respondent opens one
@@ -29,7 +32,9 @@ latency in milliseconds and every latency. Requests finishing in the warm-up are
 
 import argparse
 import asyncio
+import itertools
 import json
+import os
 import re
 import resource
 import secrets
@@ -45,6 +50,10 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 FORM_TOKEN_PATTERN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
 FORM_PATH = "/q/client"
 TABLET_COOKIE = "surveys_tablet"  # surveys.services.kiosk.COOKIE
+INVITE_PATH = "/api/v1/invitations"
+INVITE_BODY = json.dumps({"questionnaire": "client", "delivery": "link"}).encode()
+INVITE_HEADERS = ("Content-Type: application/json", f"Authorization: Bearer {os.environ.get('BENCH_API_TOKEN', '')}")
+INVITE_KEYS = (f"bench-{os.getpid()}-{number}" for number in itertools.count())
 TIMEOUT = 30.0
 
 
@@ -53,11 +62,11 @@ class HttpError(Exception):
 
 
 async def fetch(host: str, port: int, method: str, path: str, *, body: bytes = b"",
-                cookie: str | None = None) -> tuple[int, str | None, str]:
+                cookie: str | None = None, headers: tuple[str, ...] = ()) -> tuple[int, str | None, str]:
     """One request on a new connection: (status, the session cookie it set or None, body text)."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        writer.write(_request(host, port, method, path, body, cookie, keep_alive=False))
+        writer.write(_request(host, port, method, path, body, cookie, keep_alive=False, headers=headers))
         data = await reader.read()  # to the end: the server closes the connection after its answer
     finally:
         writer.close()
@@ -68,14 +77,17 @@ async def fetch(host: str, port: int, method: str, path: str, *, body: bytes = b
 
 
 def _request(host: str, port: int, method: str, path: str, body: bytes, cookie: str | None, *,
-             keep_alive: bool) -> bytes:
+             keep_alive: bool, headers: tuple[str, ...] = ()) -> bytes:
     head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: " + ("keep-alive" if keep_alive
                                                                                    else "close"),
             "User-Agent: surveys-bench", "Accept: text/html"]
     if cookie:
         head.append(f"Cookie: {cookie}")
     if method == "POST":
-        head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        if not any(line.lower().startswith("content-type:") for line in headers):
+            head.append("Content-Type: application/x-www-form-urlencoded")
+        head.append(f"Content-Length: {len(body)}")
+    head += headers
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
@@ -95,13 +107,13 @@ class KeptConnection:
         self.host, self.port, self.tls = host, port, tls
         self.streams = None
 
-    async def fetch(self, method: str, path: str, *, body: bytes = b"",
-                    cookie: str | None = None) -> tuple[int, str | None, str]:
+    async def fetch(self, method: str, path: str, *, body: bytes = b"", cookie: str | None = None,
+                    headers: tuple[str, ...] = ()) -> tuple[int, str | None, str]:
         if self.streams is None:
             self.streams = await asyncio.open_connection(self.host, self.port, ssl=self.tls,
                                                          server_hostname=self.host)
         reader, writer = self.streams
-        writer.write(_request(self.host, self.port, method, path, body, cookie, keep_alive=True))
+        writer.write(_request(self.host, self.port, method, path, body, cookie, keep_alive=True, headers=headers))
         header = await reader.readuntil(b"\r\n\r\n")
         fields = {line.split(":", 1)[0].strip().lower(): line.split(":", 1)[1].strip()
                   for line in header.decode("latin-1").split("\r\n")[1:] if ":" in line}
@@ -203,14 +215,16 @@ class Client:
         self.stats.request("get", began, now)
         return {"csrf_token": match.group(1), "form_token": page_token.group(1)}
 
-    async def post(self, path: str, body: bytes, *, keep_session: bool = False) -> None:
+    async def post(self, path: str, body: bytes, *, keep_session: bool = False, headers: tuple[str, ...] = (),
+                   done: int = 303) -> None:
         began = time.perf_counter()
         self.stats.sent += 1
-        status, cookie, _ = await asyncio.wait_for(self.fetch("POST", path, body=body, cookie=self.cookie), TIMEOUT)
+        status, cookie, _ = await asyncio.wait_for(self.fetch("POST", path, body=body, cookie=self.cookie,
+                                                              headers=headers), TIMEOUT)
         now = time.perf_counter()
         if not keep_session:
             self.cookie = cookie or self.cookie
-        if status != 303:
+        if status != done:
             self.stats.error(f"POST {status}", now)
             return
         self.stats.request("post", began, now)
@@ -230,6 +244,11 @@ async def client_loop(host: str, port: int, mode: str, stats: Stats, max_request
             if mode == "bare":
                 budget[0] += 1
                 await client.post("/insert", bare_body)
+                continue
+            if mode == "invite":
+                budget[0] += 1
+                await client.post(INVITE_PATH, INVITE_BODY, done=201,
+                                  headers=INVITE_HEADERS + (f"Idempotency-Key: {next(INVITE_KEYS)}",))
                 continue
             if mode == "session" or token is None:
                 client.new_respondent()  # a new session, so a new CSRF token
@@ -295,7 +314,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="http(s)://127.0.0.1:PORT (loopback only)")
     parser.add_argument("--cafile", help="the certificate to trust for https:// (nginx's self-signed one)")
-    parser.add_argument("--mode", choices=("session", "post", "bare"), required=True)
+    parser.add_argument("--mode", choices=("session", "post", "bare", "invite"), required=True)
     parser.add_argument("--tablet", help="the device cookie of a registered office tablet (session, post)")
     parser.add_argument("--secret", help="the server's secret key, to sign page tokens (post)")
     parser.add_argument("--clients", type=int, default=8)

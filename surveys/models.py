@@ -167,6 +167,33 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_on: Mapped[date | None] = mapped_column(Date)
     revoked: Mapped[bool] = mapped_column(default=False)
+    # What the token may do: "read" (GET /api/v1/kpis) or "invite" (POST /api/v1/invitations), never both,
+    # so a leaked dashboard token cannot make codes and a registration system cannot read results.
+    scope: Mapped[str] = mapped_column(String(10), default="read", server_default="read")
+    # Who made it: a staff account's e-mail, or "cli" for `flask --app surveys api-token create`.
+    owner: Mapped[str] = mapped_column(String(254), default="cli", server_default="cli")
+
+    __table_args__ = (CheckConstraint("scope IN ('read', 'invite')", name="scope"),)
+
+
+class IdempotencyKey(db.Model):
+    """One POST /api/v1/invitations per token and Idempotency-Key: the unique constraint makes a retried or
+    concurrent call with the same key find the first call's code instead of making a second. The key and the
+    request body are kept only as hashes; the plain code only sealed (see services/api_invitations.py), so
+    the database alone never yields a working link. Goes with its code when the code is purged."""
+
+    __tablename__ = "idempotency_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    code_id: Mapped[int] = mapped_column(ForeignKey("invitation_code.id", ondelete="CASCADE"), index=True)
+    sealed_code: Mapped[str] = mapped_column(String(64))
+    delivery: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("token_id", "key_hash"),)
 
 
 ROLES = ("beheerder", "manager", "lezer")

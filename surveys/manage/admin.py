@@ -54,6 +54,8 @@ ACTION_LABELS = {
     "invitations_sent": "Uitnodigingen verstuurd",
     "kiosk_registered": "Tablet geregistreerd",
     "kiosk_revoked": "Tablet ingetrokken",
+    "api_token_created": "API-sleutel gemaakt",
+    "api_token_revoked": "API-sleutel ingetrokken",
 }
 
 

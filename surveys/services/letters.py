@@ -52,14 +52,22 @@ def links_csv(round_: Round, count: int, base_url: str) -> bytes:
 def letters_pdf(round_: Round, count: int, base_url: str, today: date) -> bytes:
     """Make `count` codes and return one printable invitation letter per code, one per A4 page."""
     check_count(count, MAX_LETTERS, "brieven")
+    return _letters(round_, today, (link(base_url, code) for codes in issue_codes(round_, count) for code in codes))
+
+
+def letter_for_code(round_: Round, url: str, today: date) -> bytes:
+    """The letter for one code made elsewhere (by the API), given as its link."""
+    return _letters(round_, today, [url])
+
+
+def _letters(round_: Round, today: date, urls: Iterable[str]) -> bytes:
     text = wording(round_, today, channel="letter")
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     canvas.setTitle(f"Uitnodigingen {round_.questionnaire} {round_.period}")
     canvas.setAuthor("Stichting Sociaal Team Houten")
-    for codes in issue_codes(round_, count):
-        for code in codes:
-            _draw_letter(canvas, text, link(base_url, code))
+    for url in urls:
+        _draw_letter(canvas, text, url)
     canvas.save()
     return out.getvalue()
 

@@ -117,8 +117,8 @@ def check_outage_reply(name: str, reply: httpx.Response) -> None:
     if name == "healthz":
         assert reply.json() == {"status": "error", "database": "down"}
     elif name == "api":
-        assert reply.headers["content-type"] == "application/json"
-        assert "try again" in reply.json()["error"]
+        assert reply.headers["content-type"] == "application/problem+json"
+        assert "try again" in reply.json()["detail"]
     else:
         assert TRY_AGAIN in clear_message(reply), f"{name}: {reply.text[:500]!r}"
         assert "Uw antwoorden zijn niet opgeslagen" in reply.text
