@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "user_deactivated": "Account gedeactiveerd",
     "purge": "Opgeschoond (bewaartermijnen)",
     "invitations_sent": "Uitnodigingen verstuurd",
+    "organisation_changed": "Gegevens van de organisatie gewijzigd",
+    "organisation_logo_changed": "Logo van de organisatie gewijzigd",
 }
 
 

@@ -53,7 +53,7 @@ def letters_pdf(round_: Round, count: int, base_url: str, today: date) -> bytes:
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     canvas.setTitle(f"Uitnodigingen {round_.questionnaire} {round_.period}")
-    canvas.setAuthor("Stichting Sociaal Team Houten")
+    canvas.setAuthor(text.sender_name)
     for codes in issue_codes(round_, count):
         for code in codes:
             _draw_letter(canvas, text, link(base_url, code))
@@ -97,7 +97,7 @@ CODE_PAGE = "/code"  # the page where a code from a letter is typed (respond.typ
 def _draw_letter(canvas: Canvas, text: Wording, url: str) -> None:
     y = PAGE_HEIGHT - MARGIN
     canvas.setFont("Helvetica-Bold", 11)
-    canvas.drawString(MARGIN, y, "Stichting Sociaal Team Houten")
+    canvas.drawString(MARGIN, y, text.sender_name)
     y -= 18 * mm
     canvas.setFont("Helvetica-Bold", 16)
     for line in simpleSplit(text.subject, "Helvetica-Bold", 16, TEXT_WIDTH):
