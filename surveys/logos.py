@@ -55,7 +55,7 @@ def check(content: bytes) -> Logo:
     if not content:
         raise LogoRefused("Kies een bestand met het logo.")
     if len(content) > MAX_BYTES:
-        raise LogoRefused(f"Het logo is {len(content) // 1024} kB. Een logo mag hoogstens {MAX_BYTES // 1024} kB "
+        raise LogoRefused(f"Het logo is {kilobytes(content)} kB. Een logo mag hoogstens {MAX_BYTES // 1024} kB "
                           "zijn. Maak het bestand kleiner en probeer het opnieuw.")
     if content.startswith(PNG_SIGNATURE):
         _check_png(content)
@@ -64,6 +64,11 @@ def check(content: bytes) -> Logo:
         _check_svg(content)
         return Logo(content, SVG)
     raise LogoRefused("Het logo moet een PNG- of SVG-bestand zijn.")
+
+
+def kilobytes(content: bytes) -> int:
+    """The size in kB, rounded up: a file of 200 kB and one byte is over the limit, and says so."""
+    return -(-len(content) // 1024)
 
 
 def _check_png(content: bytes) -> None:

@@ -26,8 +26,8 @@ DEFAULT_FILE = Path(__file__).resolve().parent.parent / "defaults" / "organisati
 
 @dataclass(frozen=True)
 class Profile:
-    name: str  # the full name: letters, the report, e-mail signatures ("Stichting Sociaal Team Houten")
-    short_name: str  # page titles, the site header and sentences ("Sociaal Team Houten")
+    name: str  # the full name: letters, the report, e-mail signatures ("Stichting Wijkteam Voorbeeld")
+    short_name: str  # page titles, the site header and sentences ("Wijkteam Voorbeeld")
     phone: str
     email: str
     address: str  # postal address, lines separated by newlines; may be empty
@@ -218,7 +218,7 @@ def set_logo(content: bytes, *, actor: str) -> str:
         row.logo, row.logo_type, row.logo_hash = checked.content, checked.media_type, digest
         audit.record("organisation_logo_changed", actor=actor, commit=False,
                      detail=f"logo: {before} → {_logo_words(checked.media_type, digest)} "
-                            f"({len(checked.content) // 1024} kB)")
+                            f"({logos.kilobytes(checked.content)} kB)")
     g.pop("organisation", None)
     return checked.media_type
 

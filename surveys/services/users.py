@@ -24,7 +24,7 @@ def normalise_email(email: str) -> str:
 
 
 #: zxcvbn's score (0-4) a password needs: 4, "very unguessable" (about 10^10 guesses and more). Score 3
-#: still let through "Welkom01!2024" and "janssen.houten" for p.janssen@houten.nl; a passphrase of three
+#: still let through "Welkom01!2024" and "janssen.voorbeeld" for p.janssen@voorbeeld.nl; a passphrase of three
 #: or four words reaches 4.
 MIN_PASSWORD_SCORE = 4
 # Words of this service that a guesser tries first, on top of zxcvbn's lists of common passwords and words;
