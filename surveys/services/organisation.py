@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from flask import g
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import logos
 from ..extensions import db
@@ -96,8 +97,16 @@ def current() -> Profile:
 
 
 def _read() -> Profile:
+    """The stored profile. While the database is unreachable, the one this process read last (else the
+    default): a page that needs nothing else from the database, such as the login page, still works."""
     global _last_read
-    row = db.session.execute(select(*_PROFILE_COLUMNS).where(Organisation.id == 1)).first()
+    try:
+        row = db.session.execute(select(*_PROFILE_COLUMNS).where(Organisation.id == 1)).first()
+    except DBAPIError as error:
+        if not (isinstance(error, OperationalError) or error.connection_invalidated):
+            raise
+        db.session.rollback()
+        return _last_read or default_profile()
     _last_read = Profile(*row) if row is not None else default_profile()
     return _last_read
 
