@@ -226,7 +226,9 @@ def svg(inner: str, attributes: str = "") -> bytes:
     (png(5000, 1), "Het logo mag hoogstens 4000 bij 4000 beeldpunten zijn."),
     (logos.PNG_SIGNATURE + bytes(200 * 1024), "Het logo is 201 kB. Een logo mag hoogstens 200 kB zijn."),
     (b"", "Kies een bestand met het logo."),
-])
+], ids=["script", "onload", "foreignObject", "external use", "javascript href", "external url()", "image",
+        "style element", "style attribute", "entity", "xml-stylesheet", "broken xml", "html", "gif", "broken png",
+        "png too wide", "too large", "empty"])
 def test_a_logo_that_is_not_a_plain_png_or_svg_is_refused_with_the_reason(content, reason):
     with pytest.raises(logos.LogoRefused) as refused:
         logos.check(content)
