@@ -355,6 +355,7 @@ def test_invitations_and_reminders_reach_a_real_smtp_server_and_never_a_used_cod
         assert mail.sender == "waardering@sociaalteamhouten.nl" and mail.message["To"] == address
         # The shipped organisation profile: its sender address, under its full name.
         assert mail.message["From"] == "Stichting Sociaal Team Houten <waardering@sociaalteamhouten.nl>"
+        assert mail.message["Message-ID"].endswith("@sociaalteamhouten.nl>")  # the domain of the address
         assert mail.message["Subject"] == "Wat vindt u van de samenwerking met Sociaal Team Houten?"
         assert f'<a href="{BASE_URL}/r/{mail.code}">' in mail.html
         assert "Uw antwoorden zijn anoniem." in mail.text

@@ -181,6 +181,11 @@ class Mailer:
             self._smtp.close()
 
 
+def message_id(sender: str) -> str:
+    """A Message-ID in the sender's domain; the sender may be "Name <address>" (the organisation profile's)."""
+    return make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+
+
 def invitation_mail(text: Wording, sender: str, recipient: str, url: str) -> EmailMessage:
     """Plain text and HTML with the same words and the link."""
     message = EmailMessage()
@@ -188,7 +193,7 @@ def invitation_mail(text: Wording, sender: str, recipient: str, url: str) -> Ema
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Message-ID"] = message_id(sender)
     parts = [text.greeting, *text.before_link, url, *text.after_link, "\n".join(text.closing)]
     message.set_content("\n\n".join(parts) + "\n")
     html = "".join(f"<p>{escape(p)}</p>" for p in (text.greeting, *text.before_link))
