@@ -1,4 +1,5 @@
-"""surveys: the waardering measurement service of Stichting Sociaal Team Houten."""
+"""surveys: the waardering measurement service of a lokaal team (its name and contact details are data: the
+organisation profile, services/organisation.py)."""
 
 import os
 
@@ -48,6 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
+    from .services import organisation
+
+    # Every page names the organisation and its contact details: read once per request (flask.g).
+    app.context_processor(lambda: {"organisation": organisation.current()})
     formatting.register(app)
     security.init_app(app)  # headers on every reply, client address behind a proxy
 

@@ -57,8 +57,9 @@ class Defaults:
     SMTP_PASSWORD: str | None = None
     #: SURVEYS_SMTP_STARTTLS. Switch the connection to TLS (STARTTLS) before logging in and sending.
     SMTP_STARTTLS = False
-    #: SURVEYS_MAIL_FROM. The sender address of invitations and reminders.
-    MAIL_FROM = "waardering@sociaalteamhouten.nl"
+    #: SURVEYS_MAIL_FROM. The sender of invitations and reminders, when the mail server demands one address
+    #: whatever the profile says. Unset: the organisation profile's sender (/beheer/organisatie), with its name.
+    MAIL_FROM: str | None = None
     #: SURVEYS_RATELIMIT_STORAGE_URI. Where rate-limit counters live; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     #: SURVEYS_RATELIMIT_ENABLED. Rate limits on; the tests' servers switch them off.
@@ -347,6 +348,10 @@ def email_address(value) -> str:
     return value
 
 
+def optional_email_address(value) -> str | None:
+    return None if value is None or value == "" else email_address(value)
+
+
 def time_zone(value) -> str:
     try:
         zoneinfo.ZoneInfo(value)
@@ -375,7 +380,7 @@ PARSERS = {
     "SMTP_USERNAME": optional_text,
     "SMTP_PASSWORD": optional_text,
     "SMTP_STARTTLS": boolean,
-    "MAIL_FROM": email_address,
+    "MAIL_FROM": optional_email_address,
     "RATELIMIT_STORAGE_URI": storage_uri,
     "RATELIMIT_ENABLED": boolean,
     "SESSION_COOKIE_SECURE": optional_boolean,

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from .api.problems import problem
 from .extensions import db, limiter, login_manager
 from .i18n import is_staff_request
+from .services import organisation
 
 # status → (title, message); the message says what the person can do now. Lazy: translated when shown.
 MESSAGES = {
@@ -45,8 +46,8 @@ def _page(status: int, title: str, message: str):
     try:
         return render_template("error.html", status=status, title=title, message=message), status
     except OperationalError:
-        # Drawing the page needed the database (the signed-in account, for the menu) and it is gone: draw it
-        # as for a visitor who is not signed in.
+        # Drawing the page needed the database (the signed-in account, for the menu; the organisation) and
+        # it is gone: draw it as for a visitor who is not signed in, with the organisation read last.
         _forget_database_work()
         return render_template("error.html", status=status, title=title, message=message), status
 
@@ -56,6 +57,7 @@ def _forget_database_work() -> None:
     request, so that nothing more needs the database (loading the account would)."""
     db.session.rollback()
     login_manager._update_request_context_with_user()
+    organisation.use_without_database()
 
 
 def _seconds_to_wait() -> int:

@@ -3,7 +3,7 @@ time of day, and nothing links an invitation code to the response it produced.""
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -281,6 +281,30 @@ class DoneJob(db.Model):
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     done_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Organisation(db.Model):
+    """The organisation's profile: the one row (id 1) that every page, letter, e-mail and report reads for
+    the name and contact details. A table of its own rather than `setting`: typed columns with their own
+    lengths, and a logo of up to 200 kB that a 500-character text value cannot hold."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    website: Mapped[str] = mapped_column(String(300))
+    privacy_url: Mapped[str] = mapped_column(String(300))
+    sender: Mapped[str] = mapped_column(String(254), default="", server_default="")  # empty: the e-mail address
+    # Read only to serve the logo itself (deferred): every page reads the rest of the row.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))  # image/png or image/svg+xml
+    logo_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the logo: its ETag and URL version
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class AuditEvent(db.Model):

@@ -40,17 +40,18 @@ from reportlab.platypus import (
     Table,
 )
 
-from . import charts, periods
+from . import charts, logos, periods
 from .formatting import kpi_figures, note_texts, verdict_label
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
+from .services import organisation
 from .services.reports import GROUPS, KpiReport, kpi_history, kpi_results
 
-ORGANISATION = "Stichting Sociaal Team Houten"
 BRAND, MUTED, RULE = colors.HexColor("#00576B"), colors.HexColor("#4B4B4B"), colors.HexColor("#9A9A9A")
 LIGHT = colors.HexColor("#F3F5F6")
 MARGIN = 1.8 * cm
+LOGO_HEIGHT = 2.5 * cm
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
 CHART_WIDTH = CONTENT_WIDTH
 CHART_HEIGHT = CHART_WIDTH * charts.HEIGHT_IN / charts.WIDTH_IN
@@ -197,11 +198,13 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def _cover(period: Period, reports: list[KpiReport], made_on: date, styles) -> list:
+    profile = organisation.current()
     parts = [
         Spacer(1, 3 * cm),
-        _p(ORGANISATION, styles["org"]),
+        *_logo(profile),
+        _p(profile.name, styles["org"]),
         _p(f"Waardering {period}", styles["title"]),
-        _p("Hoe cliënten, partners, de gemeente en medewerkers het Sociaal Team waarderen", styles["subtitle"]),
+        _p(f"Hoe cliënten, partners, de gemeente en medewerkers {profile.short_name} waarderen", styles["subtitle"]),
         _p(f"Periode: {dutch_date(period.start)} tot en met {dutch_date(period.end)}", styles["body"]),
         _p(f"Gemaakt op {dutch_date(made_on)}", styles["body"]),
     ]
@@ -326,12 +329,25 @@ def _charts(reports: list[KpiReport], period: Period, styles) -> list:
     return parts
 
 
-def _page_footer(period: Period):
+def _logo(profile) -> list:
+    """The organisation's logo above its name on the cover, when it is a PNG (an SVG logo is left out:
+    the PDF library draws no SVG)."""
+    found = organisation.logo() if profile.logo_type == logos.PNG else None
+    if found is None:
+        return []
+    image = Image(io.BytesIO(found[0]))
+    scale = min(LOGO_HEIGHT / image.imageHeight, CONTENT_WIDTH / 2 / image.imageWidth)
+    image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
+    image.hAlign = "LEFT"
+    return [image, Spacer(1, 0.5 * cm)]
+
+
+def _page_footer(period: Period, name: str):
     def draw(canvas, doc) -> None:
         canvas.saveState()
         canvas.setFont("DejaVuSans", 8)
         canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, 1.0 * cm, f"{ORGANISATION} · Waardering {period}")
+        canvas.drawString(MARGIN, 1.0 * cm, f"{name} · Waardering {period}")
         canvas.drawRightString(A4[0] - MARGIN, 1.0 * cm, f"pagina {doc.page}")
         canvas.restoreState()
     return draw
@@ -363,9 +379,10 @@ def halfyear_report_pdf(period: Period | str, *, made_on: date | None = None) ->
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
-        title=f"Waardering {period}", author=ORGANISATION, subject=f"Halfjaarrapportage waardering {period}",
+        title=f"Waardering {period}", author=organisation.current().name,
+        subject=f"Halfjaarrapportage waardering {period}",
         creator="surveys", lang="nl-NL", invariant=1,
     )
-    footer = _page_footer(period)
+    footer = _page_footer(period, organisation.current().name)
     document.build(story, onFirstPage=lambda canvas, doc: None, onLaterPages=footer)
     return buffer.getvalue()

@@ -77,7 +77,7 @@ def test_a_registration_system_invites_five_closed_trajectories(app, smtp):
                                  "period": period, "closes_on": closes_on.isoformat()}  # no link: it is the cliënt's
     (mail,) = smtp.mails
     assert mail.recipients == ["Inwoner@example.nl"]  # the domain normalised by email-validator
-    assert mail.message["Subject"] == "Wat vond u van de hulp van het Sociaal Team?"
+    assert mail.message["Subject"] == "Wat vond u van de hulp van Sociaal Team Houten?"  # the default profile
     # Trajectory 4: the letter as PDF, holding its code's link.
     letter = invite(system, token, {"questionnaire": "client", "delivery": "letter"})
     assert (letter.status_code, letter.mimetype) == (201, "application/pdf")

@@ -64,6 +64,8 @@ def wording(monkeypatch):
 
 UNCHANGED = ("client: version 1 (unchanged)\npartner: version 1 (unchanged)\n"
              "gemeente: version 1 (unchanged)\nmedewerker: version 1 (unchanged)\n")
+PROFILE_STORED = "organisation: the shipped default stored; change it at /beheer/organisatie\n"
+PROFILE_KEPT = "organisation: profile already set (unchanged)\n"
 
 
 def test_seed_twice_changes_nothing(app, runner):
@@ -72,8 +74,8 @@ def test_seed_twice_changes_nothing(app, runner):
 
     first, second = runner.invoke(args=["seed"]), runner.invoke(args=["seed"])
 
-    assert (first.exit_code, first.output) == (0, UNCHANGED)
-    assert (second.exit_code, second.output) == (0, UNCHANGED)
+    assert (first.exit_code, first.output) == (0, UNCHANGED + PROFILE_STORED)
+    assert (second.exit_code, second.output) == (0, UNCHANGED + PROFILE_KEPT)
     with app.app_context():
         assert versions() == [("client", 1), ("partner", 1), ("gemeente", 1), ("medewerker", 1)]
         assert db.session.execute(select(QuestionnaireVersion.id, QuestionnaireVersion.checksum)).all() == before
@@ -88,7 +90,7 @@ def test_new_wording_is_a_new_version_and_old_responses_keep_theirs(app, client,
 
     assert result.exit_code == 0, result.output
     assert result.output == ("client: version 2 (new version)\npartner: version 1 (unchanged)\n"
-                             "gemeente: version 1 (unchanged)\nmedewerker: version 1 (unchanged)\n")
+                             "gemeente: version 1 (unchanged)\nmedewerker: version 1 (unchanged)\n" + PROFILE_STORED)
     with app.app_context():
         assert versions() == [("client", 1), ("partner", 1), ("gemeente", 1), ("medewerker", 1), ("client", 2)]
         stored = {v.version: v.definition["items"][0]["text"]["nl"]
@@ -106,7 +108,7 @@ def test_new_wording_is_a_new_version_and_old_responses_keep_theirs(app, client,
     # Taking the edit back serves version 1 again (it cannot be stored a second time as version 3).
     wording(None)
     result = runner.invoke(args=["seed"])
-    assert (result.exit_code, result.output) == (0, UNCHANGED)
+    assert (result.exit_code, result.output) == (0, UNCHANGED + PROFILE_KEPT)
     page = client.get("/q/client").get_data(as_text=True)
     assert ORIGINAL_C1 in page and NEW_C1 not in page
     assert fill_in(client, "/q/client", GOOD_ANSWERS["client"]).status_code == 303

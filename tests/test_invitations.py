@@ -353,7 +353,10 @@ def test_invitations_and_reminders_reach_a_real_smtp_server_and_never_a_used_cod
     first = {mail.recipients[0]: mail for mail in smtp.mails}
     for address, mail in first.items():
         assert mail.sender == "waardering@sociaalteamhouten.nl" and mail.message["To"] == address
-        assert mail.message["Subject"] == "Wat vindt u van de samenwerking met het Sociaal Team?"
+        # The shipped organisation profile: its sender address, under its full name.
+        assert mail.message["From"] == "Stichting Sociaal Team Houten <waardering@sociaalteamhouten.nl>"
+        assert mail.message["Message-ID"].endswith("@sociaalteamhouten.nl>")  # the domain of the address
+        assert mail.message["Subject"] == "Wat vindt u van de samenwerking met Sociaal Team Houten?"
         assert f'<a href="{BASE_URL}/r/{mail.code}">' in mail.html
         assert "Uw antwoorden zijn anoniem." in mail.text
     codes = stored_codes(app, round_id)
@@ -372,7 +375,7 @@ def test_invitations_and_reminders_reach_a_real_smtp_server_and_never_a_used_cod
     reminders = smtp.mails[3:]
     assert sorted(m.recipients[0] for m in reminders) == ["ans@example.nl", "cor@school.example"]
     for mail in reminders:
-        assert mail.message["Subject"] == "Herinnering: Wat vindt u van de samenwerking met het Sociaal Team?"
+        assert mail.message["Subject"] == "Herinnering: Wat vindt u van de samenwerking met Sociaal Team Houten?"
         assert "Gebruik deze nieuwe link. De link uit de eerste e-mail werkt niet meer." in mail.text
         old = first[mail.recipients[0]].code
         assert mail.code != old

@@ -27,7 +27,7 @@ def document() -> dict:
 @cache
 def _document(base_url: str) -> dict:
     spec = APISpec(
-        title="Sociaal Team Houten — waardering API", version="1.0.0", openapi_version="3.1.0",
+        title="surveys — waardering API", version="1.0.0", openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
         info={"description": "KPI-resultaten lezen en uitnodigingen maken. Elke fout is "
                              f"`{MEDIA_TYPE}` (RFC 9457)."},

@@ -3,9 +3,9 @@ per area."""
 
 from flask import Flask
 
-from . import accounts, charts, due, plan, questionnaires, reports, responses, retention, rounds
+from . import accounts, charts, due, organisation, plan, questionnaires, reports, responses, retention, rounds
 
-AREAS = (questionnaires, rounds, plan, responses, reports, charts, accounts, retention, due)
+AREAS = (questionnaires, organisation, rounds, plan, responses, reports, charts, accounts, retention, due)
 
 
 def register(app: Flask) -> None:

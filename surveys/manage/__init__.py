@@ -14,6 +14,7 @@ MENU: list[tuple[str, str, str]] = [("manage.rounds", "Meetrondes", "manager"),
                                     ("manage.downloads", "Downloads", "manager"),
                                     ("manage.kiosk", "Tablet", "manager"),
                                     ("manage.users", "Gebruikers", "beheerder"),
+                                    ("manage.organisation", "Organisatie", "beheerder"),
                                     ("manage.audit_log", "Logboek", "beheerder"),
                                     ("manage.retention", "Bewaartermijnen", "beheerder")]
 
@@ -27,4 +28,4 @@ def management_menu():
     return {"manage_menu": manage_menu}
 
 
-from . import admin, dashboard, downloads, kiosk, kpi, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)
+from . import admin, dashboard, downloads, kiosk, kpi, organisation, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)

@@ -56,6 +56,8 @@ ACTION_LABELS = {
     "kiosk_revoked": "Tablet ingetrokken",
     "api_token_created": "API-sleutel gemaakt",
     "api_token_revoked": "API-sleutel ingetrokken",
+    "organisation_changed": "Gegevens van de organisatie gewijzigd",
+    "organisation_logo_changed": "Logo van de organisatie gewijzigd",
 }
 
 

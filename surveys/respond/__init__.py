@@ -7,7 +7,7 @@ CSRF token with it) and the next person starts on a page of their own."""
 
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
 from .. import monitoring
@@ -16,7 +16,8 @@ from ..extensions import csrf, limiter
 from ..i18n import current_language
 from ..periods import today  # the submission day; a response stores the day only, never the time
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
-from ..services import kiosk
+from ..security import CONTENT_SECURITY_POLICY
+from ..services import kiosk, organisation
 from ..services import questionnaires as questionnaire_service
 from ..services.responses import CodeAlreadyUsed, NewResponse, OpenRound, store_response
 from ..services.rounds import CODE_LENGTH, CodeStatus, look_up_code, normalise_code
@@ -192,3 +193,24 @@ def thanks():
 def accessibility():
     """The accessibility statement (toegankelijkheidsverklaring)."""
     return render_template("respond/accessibility.html")
+
+
+#: A page names the logo with ?v= and the start of its hash, so a browser may keep that URL for a year.
+LOGO_CACHE = "public, max-age=31536000, immutable"
+
+
+@bp.route("/organisatie/logo")
+def logo():
+    """The organisation's logo, with its SHA-256 as ETag; 404 when there is none."""
+    found = organisation.logo()
+    if found is None:
+        abort(404)
+    content, media_type, digest = found
+    response = make_response(content)
+    response.content_type = media_type
+    response.set_etag(digest)
+    versioned = request.args.get("v")
+    response.headers["Cache-Control"] = LOGO_CACHE if versioned and digest.startswith(versioned) else "no-cache"
+    # An SVG opened on its own is a document: it may run nothing and fetch nothing.
+    response.headers["Content-Security-Policy"] = f"{CONTENT_SECURITY_POLICY}; sandbox"
+    return response.make_conditional(request)

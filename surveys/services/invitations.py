@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select, update
 
 from ..extensions import db
 from ..models import InvitationCode, Response, Round
-from . import transaction
+from . import organisation, transaction
 from .rounds import RoundError
 
 
@@ -50,30 +50,32 @@ class Audience:
 
 
 ANONYMOUS = "Uw antwoorden zijn anoniem. Wij weten niet wie welke antwoorden gaf."
+# {name} is the organisation's full name, {short} its short name (the organisation profile).
 AUDIENCES = {
     "client": Audience(
-        "Beste inwoner,", "Wat vond u van de hulp van het Sociaal Team?",
-        "U kreeg hulp van Stichting Sociaal Team Houten. Wij willen graag weten wat u van die hulp vond. "
+        "Beste inwoner,", "Wat vond u van de hulp van {short}?",
+        "U kreeg hulp van {name}. Wij willen graag weten wat u van die hulp vond. "
         "Zo kunnen wij ons werk beter doen.", ANONYMOUS),
     "partner": Audience(
-        "Beste samenwerkingspartner,", "Wat vindt u van de samenwerking met het Sociaal Team?",
-        "U werkt samen met Stichting Sociaal Team Houten. Wij willen graag weten wat u vindt van die "
+        "Beste samenwerkingspartner,", "Wat vindt u van de samenwerking met {short}?",
+        "U werkt samen met {name}. Wij willen graag weten wat u vindt van die "
         "samenwerking in het afgelopen halfjaar. Zo kunnen wij samen beter werken.", ANONYMOUS),
     "gemeente": Audience(
-        "Beste collega van de gemeente,", "Wat vindt u van de samenwerking met het Sociaal Team?",
-        "Stichting Sociaal Team Houten wil graag weten wat u vindt van de samenwerking met de gemeente "
+        "Beste collega van de gemeente,", "Wat vindt u van de samenwerking met {short}?",
+        "{name} wil graag weten wat u vindt van de samenwerking met de gemeente "
         "in het afgelopen halfjaar. Zo kunnen wij onze afspraken beter nakomen.",
         "Wij gaan vertrouwelijk om met uw antwoorden. Maar de groep is klein. Daarom zijn uw antwoorden "
         "niet helemaal anoniem."),
     "medewerker": Audience(
         "Beste collega,", "Huis op orde: wat vindt u van onze organisatie?",
-        "Stichting Sociaal Team Houten wil graag weten wat u vindt van hoe onze organisatie geregeld is. "
+        "{name} wil graag weten wat u vindt van hoe onze organisatie geregeld is. "
         "Zo kunnen wij samen verbeteren wat nodig is.",
         "Uw antwoorden zijn anoniem. Wij vragen niet naar uw team, functie of leeftijd."),
 }
-REMINDER = ("Een tijdje geleden kreeg u een e-mail met een vragenlijst van het Sociaal Team Houten. "
+REMINDER = ("Een tijdje geleden kreeg u een e-mail met een vragenlijst van {short}. "
             "Hebt u die nog niet ingevuld? Dan vragen wij het u nog één keer.")
 NEW_LINK = "Gebruik deze nieuwe link. De link uit de eerste e-mail werkt niet meer."
+CONTACT = "Hebt u een vraag? Bel {phone} of mail {email}."
 
 
 @dataclass(frozen=True)
@@ -82,21 +84,26 @@ class Wording:
     greeting: str
     before_link: tuple[str, ...]  # paragraphs above the link
     after_link: tuple[str, ...]
-    closing: tuple[str, ...] = ("Met vriendelijke groet,", "Sociaal Team Houten")
+    closing: tuple[str, ...]  # "Met vriendelijke groet," and the organisation's name
+    sender_name: str  # the organisation's full name: the letterhead, the e-mail's From name
 
 
 def wording(round_: Round, today: date, *, channel: str, reminder: bool = False) -> Wording:
     """The invitation's text for a round's audience; `channel` is "letter" or "mail"."""
     audience = AUDIENCES[round_.questionnaire]
+    profile = organisation.current()
+    names = {"name": profile.name, "short": profile.short_name}
     when = f"tot en met {dutch_date(round_.closes_on)}"
     if round_.opens_on > today:
         when = f"van {dutch_date(round_.opens_on)} {when}"
-    before = (REMINDER,) if reminder else (audience.why,)
-    before += (f"Het invullen duurt ongeveer 3 minuten. {audience.privacy}",
-               NEW_LINK if reminder else ("Ga naar deze website:" if channel == "letter" else "Klik op deze link:"))
-    after = (f"De link is alleen voor u en werkt één keer. U kunt de vragenlijst invullen {when}.",)
+    before = ((REMINDER if reminder else audience.why).format(**names),
+              f"Het invullen duurt ongeveer 3 minuten. {audience.privacy}",
+              NEW_LINK if reminder else ("Ga naar deze website:" if channel == "letter" else "Klik op deze link:"))
+    after = (f"De link is alleen voor u en werkt één keer. U kunt de vragenlijst invullen {when}.",
+             CONTACT.format(phone=profile.phone, email=profile.email))
     subject = f"Herinnering: {audience.subject}" if reminder else audience.subject
-    return Wording(subject, audience.greeting, before, after)
+    return Wording(subject.format(**names), audience.greeting, before, after,
+                   ("Met vriendelijke groet,", profile.short_name), profile.name)
 
 
 # --- retention and overview -------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def _letters(round_: Round, today: date, urls: Iterable[str]) -> bytes:
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     canvas.setTitle(f"Uitnodigingen {round_.questionnaire} {round_.period}")
-    canvas.setAuthor("Stichting Sociaal Team Houten")
+    canvas.setAuthor(text.sender_name)
     for url in urls:
         _draw_letter(canvas, text, url)
     canvas.save()
@@ -108,7 +108,7 @@ CODE_PAGE = "/code"  # the page where a code from a letter is typed (respond.typ
 def _draw_letter(canvas: Canvas, text: Wording, url: str) -> None:
     y = PAGE_HEIGHT - MARGIN
     canvas.setFont("Helvetica-Bold", 11)
-    canvas.drawString(MARGIN, y, "Stichting Sociaal Team Houten")
+    canvas.drawString(MARGIN, y, text.sender_name)
     y -= 18 * mm
     canvas.setFont("Helvetica-Bold", 16)
     for line in simpleSplit(text.subject, "Helvetica-Bold", 16, TEXT_WIDTH):

@@ -12,14 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from markupsafe import escape
 from sqlalchemy import func, insert, select, update
 
 from ..extensions import db
 from ..models import InvitationCode, Round
-from . import transaction
+from . import organisation, transaction
 from .invitations import Wording, check_open, link, wording
 from .rounds import hash_code, new_code
 
@@ -129,7 +129,13 @@ class MailSettings:
         username, password = config.get("SMTP_USERNAME"), config.get("SMTP_PASSWORD")
         return cls(str(config["SMTP_HOST"]), int(config["SMTP_PORT"]), None if username is None else str(username),
                    None if password is None else str(password), bool(config.get("SMTP_STARTTLS")),
-                   str(config["MAIL_FROM"]))
+                   config.get("MAIL_FROM") or _organisation_sender())
+
+
+def _organisation_sender() -> str:
+    """The profile's sender address with the organisation's full name: "Stichting … <waardering@…>"."""
+    profile = organisation.current()
+    return formataddr((profile.name, profile.sender_address))
 
 
 class Mailer:
@@ -175,6 +181,11 @@ class Mailer:
             self._smtp.close()
 
 
+def message_id(sender: str) -> str:
+    """A Message-ID in the sender's domain; the sender may be "Name <address>" (the organisation profile's)."""
+    return make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+
+
 def invitation_mail(text: Wording, sender: str, recipient: str, url: str) -> EmailMessage:
     """Plain text and HTML with the same words and the link."""
     message = EmailMessage()
@@ -182,7 +193,7 @@ def invitation_mail(text: Wording, sender: str, recipient: str, url: str) -> Ema
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Message-ID"] = message_id(sender)
     parts = [text.greeting, *text.before_link, url, *text.after_link, "\n".join(text.closing)]
     message.set_content("\n\n".join(parts) + "\n")
     html = "".join(f"<p>{escape(p)}</p>" for p in (text.greeting, *text.before_link))

@@ -9,7 +9,7 @@ only one write lands. Nothing is stored for a link, so there is nothing to purge
 
 import hashlib
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -19,7 +19,7 @@ from werkzeug.security import generate_password_hash
 from ..extensions import db
 from ..models import User
 from . import audit
-from .mail import Mailer, MailSettings
+from .mail import Mailer, MailSettings, message_id
 from .users import check_new_password, normalise_email
 
 #: How long a link works. A new colleague may read the mail only after a weekend; a forgotten password is
@@ -95,7 +95,7 @@ def link_mail(user: User, purpose: str, url: str, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = user.email
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Message-ID"] = message_id(sender)
     reason = ("Er is een account voor u gemaakt om de resultaten van de waarderingsonderzoeken te bekijken."
               if new else "Iemand vroeg een nieuw wachtwoord aan voor uw account. Was u dat niet? Dan kunt u "
               "deze mail weggooien; uw wachtwoord blijft hetzelfde.")

@@ -13,10 +13,9 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from ..extensions import db
 from ..models import RecoveryCode, Setting, User
-from . import audit, transaction
+from . import audit, organisation, transaction
 from .users import end_sessions_of
 
-ISSUER = "Waardering Sociaal Team"
 RECOVERY_CODES = 10
 REQUIRED_KEY = "second_factor_required"
 # Codes of the step before and after the current one are accepted too: a phone's clock may be 30 s off.
@@ -35,7 +34,8 @@ def new_secret() -> str:
 
 
 def provisioning_uri(email: str, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+    # The app lists the account under the organisation's short name, so staff of two teams tell them apart.
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=f"Waardering {organisation.current().short_name}")
 
 
 def qr_code(uri: str) -> Markup:

@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, User
-from . import audit, transaction
+from . import audit, organisation, transaction
 
 MIN_PASSWORD_LENGTH = 12
 # A fixed hash to compare against when the account does not exist, so both cases take as long.
@@ -24,11 +24,17 @@ def normalise_email(email: str) -> str:
 
 
 #: zxcvbn's score (0-4) a password needs: 4, "very unguessable" (about 10^10 guesses and more). Score 3
-#: still let through "Welkom01!2024" and "janssen.houten" for p.janssen@houten.nl; a passphrase of three
+#: still let through "Welkom01!2024" and "janssen.voorbeeld" for p.janssen@voorbeeld.nl; a passphrase of three
 #: or four words reaches 4.
 MIN_PASSWORD_SCORE = 4
-# Words of this service that a guesser tries first, on top of zxcvbn's lists of common passwords and words.
-SERVICE_WORDS = ("sociaal", "team", "houten", "waardering", "surveys", "beheer", "wachtwoord")
+# Words of this service that a guesser tries first, on top of zxcvbn's lists of common passwords and words;
+# the words of the organisation's name (its profile) are added to them.
+SERVICE_WORDS = ("waardering", "surveys", "beheer", "wachtwoord")
+
+
+def _organisation_words() -> list[str]:
+    profile = organisation.current()
+    return [word for word in re.split(r"\W+", f"{profile.name} {profile.short_name}".lower()) if len(word) > 2]
 
 
 def check_new_password(password: str, email: str = "") -> None:
@@ -39,7 +45,8 @@ def check_new_password(password: str, email: str = "") -> None:
         raise UserError(f"het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens lang zijn")
     from zxcvbn import zxcvbn  # its word lists take memory; only password changes need them
 
-    known = [*SERVICE_WORDS, *(part for part in re.split(r"[@._+-]", email.lower()) if len(part) > 2)]
+    own = [part for part in re.split(r"[@._+-]", email.lower()) if len(part) > 2]
+    known = [*SERVICE_WORDS, *_organisation_words(), *own]
     # zxcvbn refuses more than 72 characters; the first 72 of a longer password say enough of its strength.
     if zxcvbn(password[:72], user_inputs=known)["score"] < MIN_PASSWORD_SCORE:
         raise UserError("dit wachtwoord is te makkelijk te raden (het lijkt op een veelgebruikt wachtwoord, een "

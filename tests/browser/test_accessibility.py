@@ -148,7 +148,8 @@ def test_the_reflow_check_finds_a_page_too_wide(site, new_page):
 
 
 STAFF_PAGES = ("/beheer/", "/beheer/kpi/client_support", "/beheer/rondes", "/beheer/downloads",
-               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen", "/beheer/tablet")
+               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen", "/beheer/tablet",
+               "/beheer/organisatie")
 
 
 @pytest.fixture(scope="module")
@@ -185,5 +186,10 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
             found[f"{path} at {size['width']} px"] = axe_violations(page)
             if path in ("/beheer/", "/beheer/kpi/client_support"):
                 screenshot(page, "staff-dashboard" if path == "/beheer/" else "staff-kpi")
+    page.goto(f"{site.url}/beheer/organisatie")
+    page.fill("#email", "geen adres")
+    page.click("button:has-text('Opslaan')")  # the organisation page with an error next to its field
+    assert page.locator("#email-error").is_visible()
+    found["/beheer/organisatie with errors"] = axe_violations(page)
     assert {name: lines for name, lines in found.items() if lines} == {}, "\n".join(
         f"{name}:\n" + "\n".join(lines) for name, lines in found.items() if lines)
