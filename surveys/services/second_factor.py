@@ -35,7 +35,8 @@ def new_secret() -> str:
 
 def provisioning_uri(email: str, secret: str) -> str:
     # The app lists the account under the organisation's short name, so staff of two teams tell them apart.
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=f"Waardering {organisation.current().short_name}")
+    issuer = f"Waardering {organisation.current().short_name}"
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 
 def qr_code(uri: str) -> Markup:
