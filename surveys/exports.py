@@ -30,6 +30,7 @@ from .models import Answer, QuestionnaireVersion, Response
 from .periods import Period, parse_period
 from .questionnaires import Questionnaire
 from .scoring import decimals_for
+from .services import publication
 from .services.questionnaires import current_version, definition_of
 from .services.reports import KpiReport
 
@@ -158,7 +159,7 @@ def _item_rows(questionnaire: Questionnaire, period: Period | str,
                 "question": item.text.nl, "type": item.type,
                 "answer": int(option.code) if option.code.isdigit() else option.code,
                 "answer_label": option.label.nl, "count": _count(summary, option.code) if shown else None,
-                "n": summary.n, "suppressed": summary.suppressed,
+                "n": summary.n if shown else None, "suppressed": summary.suppressed,
                 # Only agree items carry a share; a suppressed summary has these set to None already.
                 "agree_share": getattr(summary, "share", None) if shown else None,
                 "ci_low": getattr(summary, "ci_low", None) if shown else None,
@@ -283,8 +284,9 @@ def raw_responses_csv(questionnaire_key: str, *, period: Period | str | None = N
     (neutralised). An item no longer in the current version is left out. No code or code hash: a response
     holds none.
 
-    Minimum n: a period in which the questionnaire has fewer responses than its ``min_n`` is left out
-    entirely. The period is the half-year, or the quarter when ``period`` names a quarter.
+    Publication and minimum n: only periods published for the questionnaire (services/publication.py), and
+    of those only the ones with at least its ``min_n`` responses. The period is the half-year, or the quarter
+    when ``period`` names a quarter.
 
     The database makes the rows: one query returns one row per response, answers pivoted into the item
     columns and text cells already neutralised, in response order; Python only writes them as CSV. Memory
@@ -316,12 +318,14 @@ def _period_column(period: Period | None):
 
 
 def _periods_passing_min_n(questionnaire: Questionnaire, period: Period | None) -> list[str]:
+    """The published periods of the export with at least the questionnaire's minimum n of responses."""
     column = _period_column(period)
     query = (select(column, func.count()).where(Response.questionnaire == questionnaire.key)
              .group_by(column))
     if period is not None:
         query = query.where(column == str(period))
-    return sorted(name for name, count in db.session.execute(query) if count >= questionnaire.min_n)
+    large = {name for name, count in db.session.execute(query) if count >= questionnaire.min_n}
+    return sorted(publication.published_periods(questionnaire.key, large))
 
 
 def _raw_chunks(questionnaire: Questionnaire, period: Period | None, periods: list[str], item_keys: list[str],

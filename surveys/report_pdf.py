@@ -41,10 +41,11 @@ from reportlab.platypus import (
 )
 
 from . import charts, periods
-from .formatting import kpi_figures, note_texts, verdict_label
+from .formatting import kpi_figures, n_text, note_texts, verdict_label
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
+from .services.publication import WITHHELD, WITHHELD_TEXT
 from .services.reports import GROUPS, KpiReport, kpi_history, kpi_results
 
 ORGANISATION = "Stichting Sociaal Team Houten"
@@ -64,6 +65,7 @@ VERDICTS = {
     BELOW: ("▼", "Onder de norm"),
     UNDECIDED: ("●", "Niet te onderscheiden van de norm"),
     TOO_FEW: ("–", "Te weinig respons"),
+    WITHHELD: ("…", WITHHELD_TEXT),
 }
 NO_RESPONSE = ("–", "Geen respons")
 TRENDS = {"stijging": "gestegen", "daling": "gedaald", "niet_te_onderscheiden": "geen duidelijke verandering",
@@ -142,7 +144,7 @@ def norm_text(report: KpiReport) -> str:
 
 def verdict_words(report: KpiReport) -> tuple[str, str]:
     result = report.result
-    if result.suppressed and result.n == 0:
+    if result.suppressed and result.n == 0 and result.verdict != WITHHELD:
         return NO_RESPONSE
     return verdict_label(result, VERDICTS)
 
@@ -241,7 +243,7 @@ def _kpi_table(reports: list[KpiReport], styles) -> Table:
         verdict = f"{symbol} {escape(words)}" + ("<br/><i>indicatief</i>" if report.result.indicative else "")
         rows.append([
             _p(report.kpi.label.nl, cell), _p(value_text(report), cell), _p(interval_text(report), cell),
-            _p(norm_text(report), cell), _p(count(report.result.n), cell),
+            _p(norm_text(report), cell), _p(n_text(report.result, report.min_n), cell),
             _p("–" if report.response_rate is None else rate_text(report.responses, report.population), cell),
             Paragraph(verdict, cell), _p(trend_text(report), cell),
         ])
@@ -260,6 +262,10 @@ def _response_table(reports: list[KpiReport], styles) -> Table:
         if report is None:
             continue
         population = "niet bekend" if report.population is None else count(report.population)
+        if report.response_hidden:  # a published period's small count is a hidden group's size
+            hidden = f"minder dan {report.min_n}"
+            rows.append([_p(GROUPS[key], cell), _p(hidden, cell), _p(population, cell), _p("–", cell)])
+            continue
         rows.append([_p(GROUPS[key], cell), _p(count(report.responses), cell), _p(population, cell),
                      _p(rate_text(report.responses, report.population), cell)])
     widths = [5, 3, 6, 3]

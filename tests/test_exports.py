@@ -31,7 +31,7 @@ from surveys.services.reports import item_summaries, kpi_results
 from surveys.services.responses import NewResponse, store_many, store_response
 from surveys.services.rounds import hash_code
 
-from .helpers import codes_for, open_round
+from .helpers import codes_for, open_round, publish
 
 KPI_HEADER = ["kpi", "label", "period", "statistic", "n", "mean_or_share", "ci_low", "ci_high", "norm", "operator",
               "verdict", "meets_norm", "suppressed", "indicative", "method", "responses", "population",
@@ -94,6 +94,7 @@ def stored(app):
             NewResponse(date(2025, 3, 1) + timedelta(days=i), [AnswerValue("C4", code=code)])
             for i, code in enumerate(CLIENT_C4)
         ], channel="paper")
+        publish("2024-H2", "2025-H1")
         yield
 
 
@@ -148,7 +149,9 @@ def test_international_csv_has_commas_and_decimal_points(stored):
 def test_a_period_below_the_minimum_shows_no_figure_in_csv(stored):
     text = "".join(kpi_results_csv(kpi_results("2024-H2"), dialect="dutch"))
     partner = by_kpi(read_csv([text], ";"))["partner_cooperation"]
-    assert partner["n"] == "4" and partner["suppressed"] == "true" and partner["verdict"] == "te_weinig_respons"
+    # A hidden group shows neither its n nor its response count (DESIGN.md §6).
+    assert partner["n"] == "" and partner["responses"] == ""
+    assert partner["suppressed"] == "true" and partner["verdict"] == "te_weinig_respons"
     assert [partner[key] for key in ("mean_or_share", "ci_low", "ci_high", "meets_norm")] == ["", "", "", ""]
     assert "8,5" not in text  # the mean of 7, 8, 9 and 10
 
@@ -199,7 +202,8 @@ def test_item_summaries_csv_counts_every_answer_option(stored):
     # Two organisation types were given: below the minimum, so no counts, only that it is suppressed.
     organisation = [row for row in rows if row["item"] == "organisation_type"]
     assert len(organisation) == 7
-    assert {(row["n"], row["count"], row["suppressed"]) for row in organisation} == {("2", "", "true")}
+    # The background item's hidden size is not shown either: else it would give a hidden group's n.
+    assert {(row["n"], row["count"], row["suppressed"]) for row in organisation} == {("", "", "true")}
 
 
 def test_item_summaries_of_a_small_period_have_no_counts(stored):
@@ -259,7 +263,7 @@ def test_workbook_neutralises_text_and_hides_suppressed_figures(stored):
     rows = [row for row in sheet_rows(workbook["KPI's"]) if row["kpi"] == "partner_cooperation"]
     assert [row["label"] for row in rows] == ["Partnerwaardering voor de samenwerking", "'@SUM(A1)"]
     for row in rows:
-        assert (row["n"], row["suppressed"], row["verdict"]) == (4, True, "te_weinig_respons")
+        assert (row["n"], row["suppressed"], row["verdict"]) == (None, True, "te_weinig_respons")  # n hidden
         assert [row[key] for key in ("mean_or_share", "ci_low", "ci_high", "meets_norm")] == [None] * 4
     assert all(row["count"] is None for row in sheet_rows(workbook["partner"]))
 
@@ -284,6 +288,7 @@ def test_raw_export_has_answers_never_codes(stored):
         code_id = db.session.scalar(select(InvitationCode.id).where(InvitationCode.code_hash == hash_code(code)))
         store_response(version, partner_response(periods.today(), grade, 4, None, None, round_.id),
                        channel="code", code_id=code_id)
+    publish(str(round_.period))
 
     text = "".join(raw_responses_csv("partner"))
     header, *rows = list(csv.reader(io.StringIO(text[1:], newline="")))
@@ -325,6 +330,7 @@ def test_raw_export_of_twenty_thousand_responses_streams_in_chunks(app):
         store_many(current_version("partner"), [
             NewResponse(start + timedelta(days=i % 180), [AnswerValue("P1", value=i % 10 + 1)]) for i in range(20_000)
         ], channel="paper")
+        publish("2025-H2")
         export_queries = []
 
         def count_export_queries(conn, cursor, statement, parameters, context, executemany):
@@ -363,6 +369,7 @@ def test_interleaved_questionnaires_each_export_only_their_own_rows_in_id_order(
             store_response(staff, NewResponse(date(2025, 9, day), [AnswerValue("M1", value=day)]), channel="open")
         store_many(partner, [NewResponse(date(2025, 3, day), [AnswerValue("P2", value=day)]) for day in range(1, 6)],
                    channel="paper")
+        publish("2025-H1", "2025-H2")
 
         # P1 of ids 1, 3, 5, 7, 9 is 5-9; P2 of ids 11-15 is 1-5. Eight empty items follow P1, seven P2.
         assert "".join(raw_responses_csv("partner")) == (
@@ -412,6 +419,7 @@ def test_raw_export_cells_exactly_as_a_spreadsheet_should_read_them(app):
     with app.app_context():
         store_many(current_version("partner"), [NewResponse(day, answers) for day, answers in forms],
                    channel="paper")
+        publish("2025-H1")
         text = "".join(raw_responses_csv("partner", period="2025-H1", dialect="dutch"))
     assert text == (
         "\ufeffresponse_id;questionnaire_version;period;quarter;submitted_on;channel;"
@@ -434,6 +442,7 @@ def test_sqlite_export_walks_ids_and_answer_keys_without_sorting(app):
         store_many(current_version("partner"), [partner_response(*row) for row in PARTNER_2025_H1], channel="paper")
         store_many(current_version("partner"), [partner_response(date(2025, 8, day), 7, 4, None, None)
                                                 for day in range(1, 6)], channel="paper")
+        publish("2025-H1", "2025-H2")
         statements = []
 
         def keep(conn, cursor, statement, parameters, context, executemany):

@@ -6,13 +6,13 @@ from flask import Response, abort, render_template, request
 from flask_login import current_user
 
 from .. import charts, periods
-from ..aggregates import free_texts, response_counts
 from ..auth import ROLE_RANK, role_required
 from ..periods import half_year_of
 from ..questionnaires import load_questionnaire
 from ..services import audit
 from ..services.reports import (
     ReportError,
+    free_text_answers,
     item_summaries,
     kpi_breakdown,
     kpi_history,
@@ -61,13 +61,13 @@ def kpi_page(key: str):
     summaries = item_summaries(questionnaire, period)
     texts = None
     may_read = ROLE_RANK[current_user.role] >= ROLE_RANK["manager"]
-    responses = response_counts(questionnaire.key, [period]).get(str(period), 0)
-    if may_read and responses >= questionnaire.min_n:
-        texts = {item.key: (item, free_texts(item.key, period)) for item in questionnaire.items if item.type == "open"}
+    if may_read:
+        texts = free_text_answers(questionnaire, period)
+    if texts is not None:
         audit.record("free_text_viewed", actor=current_user.email, detail=f"{questionnaire.key} {period}")
     return render_template("manage/kpi.html", kpi=kpi, period=period, error=error, report=report,
                            questionnaire=questionnaire, breakdowns=breakdowns, summaries=summaries,
-                           texts=texts, may_read=may_read, responses=responses, verdicts=VERDICTS,
+                           texts=texts, may_read=may_read, verdicts=VERDICTS,
                            trends=TRENDS, answer_rows=answer_rows), 400 if error else 200
 
 

@@ -1,7 +1,8 @@
 """KPI results per period: aggregates from the database, statistics from scoring, suppression applied.
 
 Every channel (report command, API, charts, exports, dashboard) takes its figures from here, so a
-suppressed group is suppressed everywhere alike."""
+suppressed group is suppressed everywhere alike, and a period that is not published (publication.py)
+carries no figure anywhere: only its response count and rate."""
 
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from .. import aggregates, scoring
 from ..periods import Period, half_year_of, parse_period, today
 from ..questionnaires import Kpi, Questionnaire, load_kpis, load_questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
+from . import publication
 
 # Who answers each questionnaire, as the reports and the downloads page name them.
 GROUPS = {"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"}
@@ -28,11 +30,24 @@ class KpiReport:
     trend: TrendResult | None
     responses: int
     population: int | None
+    published: bool = True
+    min_n: int = scoring.DEFAULT_MIN_N
+
+    @property
+    def response_hidden(self) -> bool:
+        """A published period with fewer responses than the minimum n shows neither its count nor its rate:
+        "minder dan N". Before publication the count and rate are all a period shows (DESIGN.md §6)."""
+        return self.published and 0 < self.responses < self.min_n
+
+    @property
+    def shown_responses(self) -> int | None:
+        return None if self.response_hidden else self.responses
 
     @property
     def response_rate(self) -> float | None:
-        """Responses / N; None without N and when there are more responses than N (a data problem)."""
-        if not self.population or self.responses > self.population:
+        """Responses / N; None without N, when there are more responses than N (a data problem), and when
+        the count itself is hidden."""
+        if not self.population or self.responses > self.population or self.response_hidden:
             return None
         return self.responses / self.population
 
@@ -47,7 +62,8 @@ class KpiReport:
         entry = {
             "kpi": self.kpi.key, "label": self.kpi.label.nl, "questionnaire": self.kpi.questionnaire,
             "item": self.kpi.item, "period": str(self.period), "statistic": self.kpi.statistic,
-            "n": result.n, "norm": float(self.kpi.norm), "operator": self.kpi.operator,
+            "n": None if result.suppressed else result.n, "norm": float(self.kpi.norm),
+            "operator": self.kpi.operator,
         }
         if self.kpi.statistic == "mean":
             entry["mean"] = result.mean
@@ -56,8 +72,8 @@ class KpiReport:
         entry |= {
             "ci_low": result.ci_low, "ci_high": result.ci_high, "verdict": result.verdict,
             "side": result.side, "meets_norm": result.meets_norm, "suppressed": result.suppressed,
-            "indicative": result.indicative, "method": result.method, "responses": self.responses,
-            "population": self.population, "response_rate": self.response_rate,
+            "indicative": result.indicative, "method": result.method, "responses": self.shown_responses,
+            "population": self.population, "response_rate": self.response_rate, "published": self.published,
             "trend": self.trend.to_dict() if self.trend and not result.suppressed else None,
             "notes": list(result.notes),
         }
@@ -101,9 +117,13 @@ def kpi_results(period: Period | str, kpi_keys: list[str] | None = None) -> list
 
 
 def kpi_report(kpi: Kpi, period: Period) -> KpiReport:
-    """One KPI in one period, with its trend against the previous period of the same kind."""
+    """One KPI in one period, with its trend against the previous period of the same kind; a period
+    that is not published carries its response count and rate only."""
     questionnaire = load_questionnaire(kpi.questionnaire)
     previous = period.previous()
+    shown = publication.published_periods(kpi.questionnaire, [period, previous])
+    if str(period) not in shown:
+        return _withheld_report(kpi, period, questionnaire)
     counts = aggregates.answer_counts([kpi.item], [period, previous])
     populations = aggregates.populations(kpi.questionnaire, [period, previous])
     responses = aggregates.response_counts(kpi.questionnaire, [period, previous])
@@ -125,7 +145,20 @@ def kpi_report(kpi: Kpi, period: Period) -> KpiReport:
                                previous_population=previous_population, min_n=questionnaire.min_n)
     if _data_problem(result) or _exceeds(responses.get(str(previous), 0), previous_population):
         change = None  # a period with more responses than its population supports no comparison
-    return KpiReport(kpi, period, result, change, answered, population)
+    if str(previous) not in shown:
+        change = None  # a trend would show the unpublished period's mean
+    return KpiReport(kpi, period, result, change, answered, population, min_n=questionnaire.min_n)
+
+
+def _withheld_report(kpi: Kpi, period: Period, questionnaire: Questionnaire) -> KpiReport:
+    """The report of a period that is not published: its responses and population, no figure at all."""
+    population = aggregates.populations(kpi.questionnaire, [period]).get(str(period))
+    answered = aggregates.response_counts(kpi.questionnaire, [period]).get(str(period), 0)
+    norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    kind = MeanResult if kpi.statistic == "mean" else ShareResult
+    result = kind(n=0, norm=norm, verdict=publication.WITHHELD, suppressed=True, population=population)
+    return KpiReport(kpi, period, result, None, answered, population, published=False,
+                     min_n=questionnaire.min_n)
 
 
 def _exceeds(responses: int, population: int | None) -> bool:
@@ -137,9 +170,19 @@ def _data_problem(result: MeanResult | ShareResult) -> bool:
 
 
 def reference_groups(item: str, period: Period, min_n: int) -> list[scoring.GradeAggregate]:
-    """The item's groups in the half-years before the period's own half-year, those that were published."""
-    counts = aggregates.answer_counts([item], _reference_half_years(period))
+    """The item's groups in the half-years before the period's own half-year, those that were published:
+    the half-year is published and the group passes the minimum n."""
+    questionnaire = _questionnaire_of_item(item)
+    earlier = _reference_half_years(period)
+    if questionnaire is not None:
+        shown = publication.published_periods(questionnaire, earlier)
+        earlier = [half_year for half_year in earlier if str(half_year) in shown]
+    counts = aggregates.answer_counts([item], earlier)
     return [c.grade() for c in counts.values() if c.grade().n >= min_n]
+
+
+def _questionnaire_of_item(item: str) -> str | None:
+    return next((kpi.questionnaire for kpi in load_kpis() if kpi.item == item), None)
 
 
 @dataclass(frozen=True)
@@ -153,6 +196,8 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
     questionnaire = load_questionnaire(kpi.questionnaire)
     if by not in {item.key for item in questionnaire.items if item.background}:
         raise ReportError(f"'{by}' is geen achtergrondvraag van de vragenlijst {questionnaire.key}")
+    if not publication.is_published(kpi.questionnaire, period):
+        return []
     counts = aggregates.answer_counts([kpi.item], [period], by=by)
     groups = {grp: c for (_, _, grp), c in counts.items()}
     if kpi.statistic == "share":
@@ -177,8 +222,11 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
 
 def item_summaries(questionnaire: Questionnaire, period: Period | str) -> dict[str, object]:
     """Per closed item: the distribution (grades), the share (helemaal) eens (agree items) or the
-    counts per option (choices); all suppressed below the questionnaire's minimum n."""
+    counts per option (choices); all suppressed below the questionnaire's minimum n. Empty for a period
+    that is not published."""
     period = parse_period(period) if isinstance(period, str) else period
+    if not publication.is_published(questionnaire.key, period):
+        return {}
     items = [item for item in questionnaire.items if item.type != "open"]
     counts = aggregates.answer_counts([item.key for item in items], [period])
     summaries: dict[str, object] = {}
@@ -206,6 +254,18 @@ def choice_summary(item, tally: dict, min_n: int) -> ChoiceSummary:
     if n < min_n:
         return ChoiceSummary(n=n, suppressed=True)
     return ChoiceSummary(n=n, suppressed=False, distribution={code: tally.get(code, 0) for code in codes})
+
+
+def free_text_answers(questionnaire: Questionnaire, period: Period) -> dict[str, tuple] | None:
+    """The free-text answers per open item, newest first, where they may be read: the period is published
+    and has at least the minimum n of responses; None otherwise."""
+    if not publication.is_published(questionnaire.key, period):
+        return None
+    responses = aggregates.response_counts(questionnaire.key, [period]).get(str(period), 0)
+    if responses < questionnaire.min_n:
+        return None
+    return {item.key: (item, aggregates.free_texts(item.key, period))
+            for item in questionnaire.items if item.type == "open"}
 
 
 def kpi_history(kpi_key: str, *, until: Period | None = None, count: int = 6) -> list[KpiReport]:

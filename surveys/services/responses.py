@@ -23,7 +23,7 @@ from ..answers import AnswerValue, check_answers
 from ..extensions import db
 from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
-from . import tallies, transaction
+from . import publication, tallies, transaction
 from .questionnaires import current_version, definition_of
 from .rounds import open_round_sql
 from .sql import driver_cursor, insert_rows, mark, one_round_trip
@@ -95,6 +95,9 @@ def store_many(version: QuestionnaireVersion, responses: Sequence[NewResponse], 
 def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], channel: str) -> None:
     if not responses:
         return
+    late = publication.refusal(version.questionnaire, [response.submitted_on for response in responses])
+    if late:  # a published period's figures never change (services/publication.py)
+        raise publication.PublicationError(late)
     rows = []
     for response in responses:
         rows.append({
@@ -201,6 +204,9 @@ def import_responses(questionnaire_key: str, content: bytes, *, today: date,
         raise ImportRejected(problems)
     if not responses:
         raise ImportRejected([ImportProblem(0, "het bestand bevat geen antwoorden, alleen een kopregel")])
+    late = publication.refusal(questionnaire_key, [response.submitted_on for response in responses])
+    if late:
+        raise ImportRejected([ImportProblem(0, late)])
     return store_many(version, responses, channel="paper")
 
 
