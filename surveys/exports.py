@@ -25,14 +25,14 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from .extensions import db
-from .formatting import note_texts
+from .formatting import report_notes
 from .models import Answer, QuestionnaireVersion, Response
 from .periods import Period, parse_period
 from .questionnaires import Questionnaire
 from .scoring import decimals_for
 from .services import publication
 from .services.questionnaires import current_version, definition_of
-from .services.reports import KpiReport
+from .services.reports import KpiReport, included_response_quarters
 
 BOM = "\ufeff"
 DIALECTS = {"international": (",", "."), "dutch": (";", ",")}  # (field separator, decimal mark)
@@ -116,7 +116,7 @@ def _kpi_row(report: KpiReport) -> dict[str, object]:
     row["mean_or_share"] = entry.get("mean" if report.kpi.statistic == "mean" else "share")
     if entry["suppressed"]:
         row |= dict.fromkeys(KPI_FIGURES)  # the scoring layer already left them out; hold that here too
-    row["notes"] = " ".join(note_texts(report.result)) or None
+    row["notes"] = " ".join(report_notes(report)) or None
     return row
 
 
@@ -304,11 +304,12 @@ def raw_responses_csv(questionnaire_key: str, *, period: Period | str | None = N
     questionnaire = definition_of(version)
     item_keys = [item.key for item in questionnaire.items]
     periods = _periods_passing_min_n(questionnaire, period)
+    quarters = _included_quarters(questionnaire, period, periods)
 
     def chunks() -> Iterator[str]:
         yield BOM + lines.line(RAW_COLUMNS + tuple(item_keys))
-        if periods:
-            yield from _raw_chunks(questionnaire, period, periods, item_keys, separator, chunk_size)
+        if periods and quarters != []:
+            yield from _raw_chunks(questionnaire, period, periods, item_keys, separator, chunk_size, quarters)
 
     return chunks()
 
@@ -328,10 +329,24 @@ def _periods_passing_min_n(questionnaire: Questionnaire, period: Period | None) 
     return sorted(publication.published_periods(questionnaire.key, large))
 
 
+def _included_quarters(questionnaire: Questionnaire, period: Period | None, periods: list[str]) -> list[str] | None:
+    """The quarters whose rows a half-year export holds, for a questionnaire reported per quarter: not a
+    hidden quarter's rows beside a shown one (publication.included_quarters); None: every row of `periods`."""
+    if period is not None and not period.is_half_year:
+        return None
+    included = [included_response_quarters(questionnaire, parse_period(name)) for name in periods]
+    if all(quarters is None for quarters in included):
+        return None
+    return sorted(quarter for quarters in included for quarter in quarters or ())
+
+
 def _raw_chunks(questionnaire: Questionnaire, period: Period | None, periods: list[str], item_keys: list[str],
-                separator: str, chunk_size: int) -> Iterator[str]:
+                separator: str, chunk_size: int, quarters: list[str] | None = None) -> Iterator[str]:
     connection = db.session.connection()  # Core rows: the ORM's per-row work would double the time
     query = _raw_query(questionnaire.key, period, periods, item_keys, connection.dialect.name)
+    if quarters is not None:  # a filter, never the index SQLite should walk (see _raw_query)
+        column = _not_indexed(Response.quarter) if connection.dialect.name == "sqlite" else Response.quarter
+        query = query.where(column.in_(quarters))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator)
     result = connection.execute(query.execution_options(yield_per=chunk_size))  # server-side on PostgreSQL

@@ -29,6 +29,7 @@ def register(app: Flask) -> None:
     app.add_template_global(kpi_value)
     app.add_template_global(kpi_figures)
     app.add_template_global(note_texts)
+    app.add_template_global(report_notes)
     app.add_template_global(verdict_label)
     app.add_template_global(n_text)
     app.add_template_global(responses_text)
@@ -72,6 +73,19 @@ def kpi_figures(result, statistic: str) -> dict[str, str]:
 
 def note_texts(result) -> list[str]:
     return [NOTE_TEXTS[note] for note in result.notes if note in NOTE_TEXTS]
+
+
+def held_back_text(count: int) -> str:
+    return f"{count} {'reactie' if count == 1 else 'reacties'} niet meegeteld om privacyredenen"
+
+
+def report_notes(report) -> list[str]:
+    """The notes of a KPI report in words: its result's, and the responses held back to keep a half-year
+    and its quarters apart (services.publication.included_quarters)."""
+    notes = note_texts(report.result)
+    if report.held_back and not report.result.suppressed:
+        notes.append(held_back_text(report.held_back) + ".")
+    return notes
 
 
 def verdict_label(result, verdicts: dict) -> tuple[str, str]:

@@ -41,7 +41,7 @@ from reportlab.platypus import (
 )
 
 from . import charts, periods
-from .formatting import kpi_figures, n_text, note_texts, verdict_label
+from .formatting import kpi_figures, n_text, report_notes, verdict_label
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
@@ -188,7 +188,7 @@ def rate_text(responses: int, population: int | None) -> str:
 def notes_paragraph(reports: list[KpiReport], style) -> list:
     """What the notes of the results mean, in words: census, data problems, cut-off intervals."""
     lines = [f"{escape(report.kpi.label.nl)}: {escape(text)}" for report in reports
-             for text in note_texts(report.result)]
+             for text in report_notes(report)]
     return [_p("Toelichting", style), *(Paragraph(line, style) for line in lines)] if lines else []
 
 

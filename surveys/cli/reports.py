@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from ..formatting import DATA_PROBLEM, kpi_figures, n_text, nl_number, nl_percent, note_texts
+from ..formatting import DATA_PROBLEM, kpi_figures, n_text, nl_number, nl_percent, report_notes
 from ..periods import PeriodError, parse_period
 from ..services import publication
 from ..services.reports import KpiReport, ReportError, kpi_results
@@ -56,7 +56,7 @@ def table_rows(reports: list[KpiReport]) -> list[list[str]]:
 
 def note_lines(reports: list[KpiReport]) -> list[str]:
     """The notes in words under the table (census, clipped interval, data problem, ...)."""
-    return [f"{report.kpi.key}: {text}" for report in reports for text in note_texts(report.result)]
+    return [f"{report.kpi.key}: {text}" for report in reports for text in report_notes(report)]
 
 
 def format_table(rows: list[list[str]]) -> str:

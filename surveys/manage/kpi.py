@@ -32,7 +32,8 @@ def answer_rows(item, summary) -> list[tuple[str, int]]:
     for code in ("weet_niet", "nvt"):
         if getattr(summary, code, None) is not None:
             counts[code] = getattr(summary, code)
-    return [(option.label.nl, counts.get(option.code, 0)) for option in item.answer_options()]
+    hidden = getattr(summary, "hidden", None) or {}  # a background group too small to show
+    return [(option.label.nl, hidden.get(option.code, counts.get(option.code, 0))) for option in item.answer_options()]
 
 
 def _kpi_or_404(key: str):

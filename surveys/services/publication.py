@@ -12,7 +12,7 @@ Publishing a half-year publishes its quarters with it (for a questionnaire repor
 half-year and its quarters are always judged together. A quarter may be published on its own first.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -149,3 +149,42 @@ def refusal(questionnaire: str, days: Iterable[date]) -> str | None:
         return None
     return (f"de resultaten van {', '.join(closed)} zijn al vrijgegeven: reacties voor die periode "
             "kunnen niet meer worden toegevoegd, zodat gepubliceerde cijfers niet meer veranderen")
+
+
+# --- nested figures: a half-year and its quarters ----------------------------------------------------------
+
+def included_quarters(sizes: Mapping[str, int], shown: Collection[str], min_n: int) -> tuple[set[str], int]:
+    """Which quarters a half-year's figure is made of, and how many answers (or responses) it holds back.
+
+    ``sizes`` is the figure's n in each quarter of the half-year, ``shown`` the quarters whose figures may be
+    shown (published; a quarter shows its figure when its n ≥ min n). The rule, so that for every published
+    pair (half-year, quarter) the difference is empty or ≥ min n:
+
+        a quarter with 0 < n < min n is held back from the half-year when another quarter's figure is shown.
+
+    Proof, for a shown quarter Q (n_Q ≥ min n) and the other quarter R: the half-year minus Q is R's part.
+    If n_R ≥ min n it is included, and the difference is n_R ≥ min n; if 0 < n_R < min n it is held back
+    (Q is shown), and the difference is empty; if n_R = 0 it is empty. A quarter that is not shown forms no
+    published pair; when neither quarter is shown nothing is held back, and the half-year shows the sum if
+    that reaches min n (no published figure to subtract it from). Two quarters are disjoint, not nested.
+    """
+    visible = {quarter for quarter, n in sizes.items() if quarter in shown and n >= min_n}
+    held = {quarter for quarter, n in sizes.items() if 0 < n < min_n and visible - {quarter}}
+    return set(sizes) - held, sum(sizes[quarter] for quarter in held)
+
+
+def hidden_by_quarters(parts: Mapping[str, Mapping[str, int]], shown: Collection[str], min_n: int,
+                       suppress) -> set[str]:
+    """The groups a half-year's breakdown must hide because a shown quarter hides them.
+
+    ``parts`` holds, per included quarter, the size of each group; ``suppress(sizes, min_n)`` is the
+    breakdown's own suppression. A group visible in the half-year is then the sum of parts each visible (or
+    empty) in its quarter, so subtracting a quarter's group from the half-year's gives another quarter's
+    visible group: nothing hidden in a quarter table can be recovered from the half-year's. (Quarters whose
+    table is not shown, because the quarter's n is below min n, have no group to protect.)
+    """
+    forced: set[str] = set()
+    for quarter, sizes in parts.items():
+        if quarter in shown and sum(sizes.values()) >= min_n:
+            forced |= {group for group in suppress(sizes, min_n) if sizes.get(group, 0) > 0}
+    return forced
