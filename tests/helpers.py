@@ -11,6 +11,7 @@ from surveys.extensions import db
 from surveys.models import Answer, InvitationCode, PublishedPeriod, Response
 from surveys.periods import parse_period
 from surveys.questionnaires import QUESTIONNAIRE_KEYS
+from surveys.services.publication import quarters_of, reported_in
 from surveys.services.rounds import create_round, issue_codes
 
 # A complete, valid set of answers per questionnaire, as a browser would post them.
@@ -68,10 +69,10 @@ def publish(*names: str, questionnaires=QUESTIONNAIRE_KEYS) -> None:
     the service itself). Call inside an app context, after the period's responses are in."""
     for name in names:
         period = parse_period(name)
-        parts = [period]
-        if period.is_half_year:
-            parts += [parse_period(f"{period.year}-Q{q}") for q in (2 * period.index - 1, 2 * period.index)]
         for questionnaire in questionnaires:
+            parts = [period]
+            if period.is_half_year and reported_in(questionnaire, quarters_of(period)[0]):
+                parts += quarters_of(period)  # as publication.publish does
             for part in parts:
                 db.session.merge(PublishedPeriod(questionnaire=questionnaire, period=str(part), published_by="test"))
     db.session.commit()
