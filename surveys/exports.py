@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
-from sqlalchemy import String, case, cast, func, literal, select, type_coerce
+from sqlalchemy import BigInteger, String, case, cast, func, literal, select
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
@@ -30,7 +30,7 @@ from .models import Answer, QuestionnaireVersion, Response
 from .periods import Period, parse_period
 from .questionnaires import Questionnaire
 from .scoring import decimals_for
-from .services import publication
+from .services import microdata, publication
 from .services.questionnaires import current_version, definition_of
 from .services.reports import KpiReport, included_response_quarters
 
@@ -48,7 +48,7 @@ KPI_FIGURES = ("mean_or_share", "ci_low", "ci_high", "meets_norm")  # what a sup
 ITEM_COLUMNS = ("questionnaire", "period", "item", "question", "type", "answer", "answer_label", "count", "n",
                 "agree_share", "ci_low", "ci_high", "suppressed")
 ITEM_FORMATS = {"agree_share": PERCENT, "ci_low": PERCENT, "ci_high": PERCENT}
-RAW_COLUMNS = ("response_id", "questionnaire_version", "period", "quarter", "submitted_on", "channel")
+RAW_COLUMNS = ("questionnaire_version", "period", "quarter", "channel")
 
 
 class ExportError(ValueError):
@@ -276,20 +276,17 @@ def kpi_results_xlsx(reports: Iterable[KpiReport],
 
 def raw_responses_csv(questionnaire_key: str, *, period: Period | str | None = None,
                       dialect: str = "international", chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
-    """Every response to a questionnaire as CSV chunks, one row per response in the order stored.
+    """Every exported response to a questionnaire as CSV chunks: protected microdata, one row per response.
 
-    Columns: ``response_id`` (the database's row number, not a code), ``questionnaire_version``, ``period``
-    (the half-year), ``quarter``, ``submitted_on``, ``channel``, then one column per item of the current
-    questionnaire version with the answer as stored: a number, a code such as ``weet_niet``, or free text
-    (neutralised). An item no longer in the current version is left out. No code or code hash: a response
-    holds none.
-
-    Publication and minimum n: only periods published for the questionnaire (services/publication.py), and
-    of those only the ones with at least its ``min_n`` responses. The period is the half-year, or the quarter
-    when ``period`` names a quarter.
+    Columns: ``questionnaire_version``, ``period`` (the half-year), ``quarter`` (where it may be shown),
+    ``channel`` (where it is common enough), then one column per item of the current questionnaire version
+    with the answer as stored: a number, a code such as ``weet_niet``, or free text (neutralised); a rare
+    background answer reads ``anders``. An item no longer in the current version is left out. No id, no day,
+    no code or code hash: a response holds none. Which rows, how coarse, in what order and why:
+    services/microdata.py. The period is the half-year, or the quarter when ``period`` names a quarter.
 
     The database makes the rows: one query returns one row per response, answers pivoted into the item
-    columns and text cells already neutralised, in response order; Python only writes them as CSV. Memory
+    columns and text cells already neutralised, in a secret order; Python only writes them as CSV. Memory
     stays flat: the rows are fetched ``chunk_size`` at a time from that one query (a server-side cursor on
     PostgreSQL, a stepping cursor on SQLite), and each chunk becomes one piece of text.
     """
@@ -304,12 +301,13 @@ def raw_responses_csv(questionnaire_key: str, *, period: Period | str | None = N
     questionnaire = definition_of(version)
     item_keys = [item.key for item in questionnaire.items]
     periods = _periods_passing_min_n(questionnaire, period)
-    quarters = _included_quarters(questionnaire, period, periods)
+    rows = microdata.plan(questionnaire, _period_column(period), periods,
+                          _included_quarters(questionnaire, period, periods))
 
     def chunks() -> Iterator[str]:
         yield BOM + lines.line(RAW_COLUMNS + tuple(item_keys))
-        if periods and quarters != []:
-            yield from _raw_chunks(questionnaire, period, periods, item_keys, separator, chunk_size, quarters)
+        if not rows.empty:
+            yield from _raw_chunks(questionnaire, period, rows, item_keys, separator, chunk_size)
 
     return chunks()
 
@@ -340,13 +338,13 @@ def _included_quarters(questionnaire: Questionnaire, period: Period | None, peri
     return sorted(quarter for quarters in included for quarter in quarters or ())
 
 
-def _raw_chunks(questionnaire: Questionnaire, period: Period | None, periods: list[str], item_keys: list[str],
-                separator: str, chunk_size: int, quarters: list[str] | None = None) -> Iterator[str]:
+def _raw_chunks(questionnaire: Questionnaire, period: Period | None, rows: microdata.ExportPlan,
+                item_keys: list[str], separator: str, chunk_size: int) -> Iterator[str]:
     connection = db.session.connection()  # Core rows: the ORM's per-row work would double the time
-    query = _raw_query(questionnaire.key, period, periods, item_keys, connection.dialect.name)
-    if quarters is not None:  # a filter, never the index SQLite should walk (see _raw_query)
+    query = _raw_query(questionnaire.key, period, rows, item_keys, connection.dialect.name)
+    if rows.quarters is not None:  # a filter, never the index SQLite should walk (see _raw_query)
         column = _not_indexed(Response.quarter) if connection.dialect.name == "sqlite" else Response.quarter
-        query = query.where(column.in_(quarters))
+        query = query.where(column.in_(rows.quarters))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator)
     result = connection.execute(query.execution_options(yield_per=chunk_size))  # server-side on PostgreSQL
@@ -360,35 +358,57 @@ def _raw_chunks(questionnaire: Questionnaire, period: Period | None, periods: li
         result.close()  # also when the client goes away mid-download
 
 
-def _raw_query(questionnaire_key: str, period: Period | None, periods: list[str], item_keys: list[str],
+def _raw_query(questionnaire_key: str, period: Period | None, rows: microdata.ExportPlan, item_keys: list[str],
                dialect: str):
-    """One row per response of the questionnaire in ``periods``, in response order: the RAW_COLUMNS, then
-    one cell per item (``_answer_cell``, NULL where unanswered).
+    """One row per response of the questionnaire in the plan's periods, in the plan's secret order: the
+    RAW_COLUMNS, then one cell per item (``_answer_cell``, NULL where unanswered, coarsened as planned).
 
     The pivot differs per database, each shape the faster of the two there (by a third to a half at a
     million responses): SQLite looks each cell up by the answer primary key (response_id, item), one B-tree
     search per item in a correlated subquery; PostgreSQL merges the responses with their answers in
     primary-key order and aggregates per response (MAX ... FILTER per item), streaming in id order."""
+    periods = rows.periods
+    # The rows are sorted by their secret key anyway, so the (questionnaire, period) index may yield them in
+    # any order.
     questionnaire_column, period_column = Response.questionnaire, _period_column(period)
-    if dialect == "sqlite" and len(periods) > 1:
-        # The (questionnaire, period) index yields one period's responses in id order, but several periods
-        # only in period order: SQLite would sort the finished rows. Walk the table in id order instead
-        # (about 30 ms per million responses); a unary + keeps SQLite off the index.
-        questionnaire_column, period_column = _not_indexed(questionnaire_column), _not_indexed(period_column)
-    head = (Response.id, QuestionnaireVersion.version, Response.half_year, Response.quarter,
-            type_coerce(Response.submitted_on, String),  # SQLite's ISO text as it is, no date objects
-            Response.channel)
+    head = (QuestionnaireVersion.version, Response.half_year,
+            _shown_only(Response.quarter, rows.shown_quarters), _hidden(Response.channel, rows.hidden_channels))
     if dialect == "sqlite":
-        cells = [select(_answer_cell(dialect)).where(Answer.response_id == Response.id, Answer.item == key)
-                 .scalar_subquery() for key in item_keys]
+        cells = [_not_given(select(_coarse_cell(dialect, rows.coarse.get(key)))
+                            .where(Answer.response_id == Response.id, Answer.item == key).scalar_subquery(),
+                            rows.coarse.get(key)) for key in item_keys]
         query = select(*head, *cells)
     else:
-        cells = [func.max(_answer_cell(dialect)).filter(Answer.item == key) for key in item_keys]
+        cells = [_not_given(func.max(_coarse_cell(dialect, rows.coarse.get(key))).filter(Answer.item == key),
+                            rows.coarse.get(key)) for key in item_keys]
         query = (select(*head, *cells).outerjoin(Answer, Answer.response_id == Response.id)
                  .group_by(Response.id, QuestionnaireVersion.version))
+    a, b = rows.order
     return (query.join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
             .where(questionnaire_column == questionnaire_key, period_column.in_(periods))
-            .order_by(Response.id))
+            .order_by((cast(Response.id, BigInteger) * a + b) % microdata.PRIME))
+
+
+def _shown_only(column, shown):
+    """The column where its value is in `shown`, else NULL (an empty cell)."""
+    return case((column.in_(sorted(shown)), column), else_=None) if shown else literal(None, String)
+
+
+def _hidden(column, hidden):
+    """The column, NULL where its value is in `hidden`."""
+    return case((column.in_(sorted(hidden)), None), else_=column) if hidden else column
+
+
+def _coarse_cell(dialect: str, coarse):
+    """An answer's cell, ``anders`` for the background codes the plan coarsens."""
+    cell = _answer_cell(dialect)
+    codes = sorted(set(coarse or ()) - {microdata.NOT_GIVEN})
+    return case((Answer.code.in_(codes), literal(microdata.COARSE)), else_=cell) if codes else cell
+
+
+def _not_given(cell, coarse):
+    """The cell, ``anders`` where the item was not answered and the plan coarsens that too."""
+    return func.coalesce(cell, literal(microdata.COARSE)) if coarse and microdata.NOT_GIVEN in coarse else cell
 
 
 def _answer_cell(dialect: str):

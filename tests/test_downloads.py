@@ -274,4 +274,5 @@ def test_a_raw_download_left_unread_does_not_carry_its_user_into_the_next_reques
     assert unread.status_code == 200 and unread.is_streamed
     anonymous = app.test_client().get(f"/beheer/downloads?periode={PERIOD}")
     assert anonymous.status_code == 302 and "/beheer/inloggen" in anonymous.headers["Location"]
-    assert read_csv(unread.get_data(), ",")[0]["P8"] == PARTNER_TEXT  # and the stream still works afterwards
+    # and the stream still works afterwards
+    assert PARTNER_TEXT in [row["P8"] for row in read_csv(unread.get_data(), ",")]

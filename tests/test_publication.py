@@ -158,8 +158,8 @@ def test_before_release_every_channel_shows_only_the_response_then_the_manager_r
     assert "Resultaten vrijgeven</button>" in dashboard
     assert "nog niet vrijgegeven" in readable("chart", before["chart"])
     assert list(csv.reader(io.StringIO(before["raw CSV"].decode("utf-8-sig")))) == [
-        ["response_id", "questionnaire_version", "period", "quarter", "submitted_on", "channel", "P1", "P2", "P3",
-         "P4", "P5", "P6", "P7", "P8", "organisation_type"]]
+        ["questionnaire_version", "period", "quarter", "channel", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8",
+         "organisation_type"]]
     assert len(before["items CSV"].decode("utf-8-sig").splitlines()) == 1  # the header only
 
     # A running half-year cannot be released; a past one can, with one click.
@@ -211,3 +211,47 @@ def test_the_demo_publishes_the_past_half_years_it_fills(app):
             assert all(is_published(key, period) for period in past), key
             assert not is_published(key, current)
         assert publication.refusal("partner", [date(2026, 3, 1)]) is not None
+
+
+@pytest.mark.parametrize("min_n", [3, 5])
+def test_every_published_half_year_and_quarter_differ_by_nothing_or_at_least_min_n(min_n):
+    """The rule of publication.included_quarters, checked for every pair of quarter sizes 0-12 and every
+    choice of published quarters: for each quarter whose figure shows (published, n ≥ min n), the half-year's
+    figure minus it holds 0 or ≥ min n answers; and the half-year holds back only what it says it does."""
+    for a in range(13):
+        for b in range(13):
+            sizes = {"Q1": a, "Q2": b}
+            for shown in ({"Q1", "Q2"}, {"Q1"}, {"Q2"}, set()):
+                included, held = publication.included_quarters(sizes, shown, min_n)
+                half_year = sum(sizes[q] for q in included)
+                assert held == a + b - half_year
+                for quarter in shown:
+                    if sizes[quarter] >= min_n:
+                        difference = half_year - sizes[quarter]
+                        assert difference == 0 or difference >= min_n, (sizes, shown, quarter)
+                if not shown or all(sizes[q] < min_n for q in shown):
+                    assert held == 0  # nothing shown to subtract from: nothing held back
+
+
+def test_a_half_year_breakdown_hides_what_a_shown_quarter_hides():
+    """publication.hidden_by_quarters with the breakdown's own suppression: every group the half-year shows is
+    the sum of parts its shown quarters show too (or that are empty), for every split of three groups."""
+    from itertools import product
+
+    from surveys.scoring import suppress_breakdown
+
+    sizes = range(0, 8)
+    for q1 in product(sizes, repeat=3):
+        for q2 in ((0, 6, 1), (5, 5, 5), (2, 0, 7)):
+            parts = {"Q1": dict(zip("abc", q1, strict=True)), "Q2": dict(zip("abc", q2, strict=True))}
+            forced = publication.hidden_by_quarters(parts, {"Q1", "Q2"}, 5, suppress_breakdown)
+            whole = {g: parts["Q1"][g] + parts["Q2"][g] for g in "abc"}
+            hidden = suppress_breakdown(whole, 5, frozenset(forced))
+            for part in parts.values():
+                table_shown = sum(part.values()) >= 5
+                quarter_hidden = suppress_breakdown(part, 5) if table_shown else set(part)
+                for group in set(whole) - hidden:
+                    if whole[group]:
+                        assert not (table_shown and part[group] and group in quarter_hidden), (parts, group)
+            # the hidden groups of the half-year together are never below the minimum
+            assert sum(whole[g] for g in hidden) == 0 or sum(whole[g] for g in hidden) >= 5

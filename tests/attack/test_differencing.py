@@ -87,9 +87,11 @@ def everything(attacker, questionnaire: str, kpi: str, period: str) -> str:
     for url in (f"/beheer/?periode={period}", f"/beheer/kpi/{kpi}?periode={period}",
                 f"/beheer/kpi/{kpi}/grafiek.svg?periode={period}",
                 f"/beheer/downloads/kpi-resultaten.csv?periode={period}",
-                f"/beheer/downloads/{questionnaire}/vragen.csv?periode={period}",
-                f"/beheer/downloads/{questionnaire}/antwoorden.csv?periode={period}"):
+                f"/beheer/downloads/{questionnaire}/vragen.csv?periode={period}"):
         texts.append(re.sub(r"<[^>]+>", " ", get(attacker, url).decode("utf-8-sig")))
+    # The raw export's rows come in a new secret order each time: as a set of lines.
+    raw = get(attacker, f"/beheer/downloads/{questionnaire}/antwoorden.csv?periode={period}").decode("utf-8-sig")
+    texts.append("\n".join(sorted(raw.splitlines())))
     workbook = load_workbook(io.BytesIO(get(attacker, f"/beheer/downloads/werkmap.xlsx?periode={period}")),
                              read_only=True)
     texts.append(" ".join(str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row))
@@ -273,3 +275,26 @@ def test_a_late_response_cannot_be_read_off_two_releases(app, attacker, runner, 
     assert after == before  # nothing to subtract: the published figures did not move
     entry = api(attacker, "2026-H1")["gemeente_cooperation"]
     assert (entry["n"], entry["mean"]) == (3, pytest.approx(23 / 3))
+
+
+# --- the raw export as microdata ------------------------------------------------------------------------
+
+def test_the_raw_export_gives_no_order_no_day_and_no_rare_background(app, attacker):
+    """The audit's one-invitee round: the new row of the raw export was the last, with its day. Now rows
+    come in a secret order, new for every export, without id or day, and a background answer fewer than
+    5 rows give reads "anders"."""
+    with app.app_context():
+        store("partner", date(2026, 1, 5), [{"P1": 1 + i % 10, "P2": 1 + i % 5, "organisation_type": "welzijn"}
+                                            for i in range(20)])
+        store("partner", date(2026, 6, 29), [{"P1": 10, "P2": 5, "organisation_type": "ggd"}])  # the late one
+        publish("2026-H1", questionnaires=("partner",))
+    first, second = (raw_rows(attacker, "partner", "2026-H1") for _ in range(2))
+    assert set(first[0]) == {"questionnaire_version", "period", "quarter", "channel", "P1", "P2", "P3", "P4",
+                             "P5", "P6", "P7", "P8", "organisation_type"}  # no id, no day
+    stored_order = [str(1 + i % 10) for i in range(20)] + ["10"]
+    assert [row["P1"] for row in first] != stored_order and [row["P1"] for row in second] != stored_order
+    assert [row["P1"] for row in first] != [row["P1"] for row in second]  # two exports do not line up
+    assert sorted(row["P1"] for row in first) == sorted(stored_order)
+    assert {row["quarter"] for row in first} == {""} and {row["period"] for row in first} == {"2026-H1"}
+    # ggd once: "anders", and with it the next rarest (welzijn), so no single row stands out.
+    assert {row["organisation_type"] for row in first} == {"anders"}
