@@ -343,14 +343,14 @@ def test_raw_export_of_twenty_thousand_responses_streams_in_chunks(app):
             chunks = raw_responses_csv("partner", period="2025-H2")
             header = next(chunks)
             first = next(chunks)
-            # The first 5,000 rows are out as one piece of text while the query still has the rest to give.
+            # The first 5,000 rows (one block) are out as one piece of text before the rest is read.
             assert len(export_queries) == 1
             assert first.count("\r\n") == 5_000
             rest = list(chunks)
         finally:
             event.remove(db.engine, "before_cursor_execute", count_export_queries)
-        # One query, pivoted by the database, fetched 5,000 rows at a time: 4 chunks, never 20,000 rows at once.
-        assert [chunk.count("\r\n") for chunk in rest] == [5_000] * 3 and len(export_queries) == 1
+        # One query per block of 5,000, pivoted by the database: 4 chunks, never 20,000 rows at once.
+        assert [chunk.count("\r\n") for chunk in rest] == [5_000] * 3 and len(export_queries) == 4
         rows = list(csv.reader(io.StringIO((header + first + "".join(rest))[1:], newline="")))[1:]
         assert len(rows) == 20_000
         assert Counter(row[4] for row in rows) == {str(grade): 2_000 for grade in range(1, 11)}
