@@ -86,7 +86,12 @@ def _blur_used_codes(round_id: int) -> None:
 
 
 def store_many(version: QuestionnaireVersion, responses: Sequence[NewResponse], *, channel: str) -> int:
-    """Store many responses in one transaction: all of them, or (on any error) none."""
+    """Store many responses in one transaction: all of them, or (on any error) none. Responses for a period
+    already published are refused (PublicationError), so its figures never change. (store_response needs
+    no such check: a form is stored on the day it is sent, and a period is published only after its end.)"""
+    late = publication.refusal(version.questionnaire, [response.submitted_on for response in responses])
+    if late:
+        raise publication.PublicationError(late)
     with transaction():
         _insert(version, responses, channel)
     return len(responses)
@@ -95,9 +100,6 @@ def store_many(version: QuestionnaireVersion, responses: Sequence[NewResponse], 
 def _insert(version: QuestionnaireVersion, responses: Sequence[NewResponse], channel: str) -> None:
     if not responses:
         return
-    late = publication.refusal(version.questionnaire, [response.submitted_on for response in responses])
-    if late:  # a published period's figures never change (services/publication.py)
-        raise publication.PublicationError(late)
     rows = []
     for response in responses:
         rows.append({
