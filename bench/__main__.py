@@ -7,7 +7,7 @@ Environment:
                           rotation with the other cells (each after BENCH_WARMUP=1 s unmeasured)
   BENCH_SIZES=10000,100000,1000000   SQLite fills; BENCH_PG_SIZES=10000,100000 the PostgreSQL ones
   BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres   ('' skips PostgreSQL)
-  BENCH_ONLY=submit,data  which parts to run
+  BENCH_ONLY=submit,invite,data  which parts to run
 """
 
 import os
@@ -24,7 +24,7 @@ from . import bare_app, nginx
 from .databases import Databases, copy_floor
 from .inproc import summary, timed
 from .load import CSRF_PATTERN, percentile
-from .servers import ROOT, Server, app_env, cpu_seconds, flask_cli, gunicorn, run_measured
+from .servers import ROOT, SECRET, Server, app_env, cpu_seconds, flask_cli, gunicorn, register_tablet, run_measured
 from .table import LoadSampler, Row, code_fingerprint, cpu_busy_during, git_head, machine, markdown, write_results
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -52,14 +52,15 @@ class Settings:
     repeat: int = 3 if QUICK else 5
     chart_repeat: int = 5 if QUICK else 20
     postgres_url: str = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    only: set = field(default_factory=lambda: set(os.environ.get("BENCH_ONLY", "submit,data").split(",")))
+    only: set = field(default_factory=lambda: set(os.environ.get("BENCH_ONLY", "submit,invite,data").split(",")))
 
 
 class Bench:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.rows: dict[str, list[Row]] = {key: [] for key in
-                                           ("submit", "report", "api", "dashboard", "export", "chart", "demo")}
+                                           ("submit", "invite", "report", "api", "dashboard", "export", "chart",
+                                            "demo")}
         self.notes: list[str] = []
         self.began = time.perf_counter()
         self.code = code_fingerprint()
@@ -79,7 +80,8 @@ class Bench:
     # --- submissions ---------------------------------------------------------------------------------------
 
     def load(self, server: Server, db_pids, mode: str, clients: int, *, seconds: float | None = None,
-             quiet: bool = False, label: str | None = None) -> dict:
+             quiet: bool = False, label: str | None = None, tablet: str | None = None,
+             env: dict | None = None) -> dict:
         """One cell: the load generator against one server. Besides rates and latencies, the CPU time the
         server spent per request (gunicorn master and workers, plus PostgreSQL's backends for this database):
         unlike a rate, that moves little when other work on the machine takes CPU away."""
@@ -88,9 +90,12 @@ class Bench:
                 "--clients", str(clients), "--seconds", str(seconds), "--warmup", str(self.settings.warmup)]
         if getattr(server, "cafile", None):
             args += ["--cafile", server.cafile]
+        if tablet:
+            args += ["--tablet", tablet, "--secret", SECRET]
         before_pids = db_pids()
         cpu_before = server.cpu_seconds() + cpu_seconds(before_pids)
-        measured, busy = cpu_busy_during(lambda: run_measured(args, dict(os.environ, PYTHONPATH=str(ROOT))))
+        load_env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+        measured, busy = cpu_busy_during(lambda: run_measured(args, load_env))
         # Backends that were there before and after; one that started meanwhile counts from zero.
         cpu_after = server.cpu_seconds() + cpu_seconds(set(before_pids) | set(db_pids()))
         result = measured.json() | {"machine_busy": busy, "server_cpu_s": cpu_after - cpu_before}
@@ -106,6 +111,7 @@ class Bench:
         self.say(f"submissions on {LABEL[kind]}")
         url = databases.new(kind, f"{kind}_submit")
         bare_app.prepare(url)
+        tablet = register_tablet(url)
         by_clients = {}
         db_pids = lambda: databases.backend_pids(url)  # noqa: E731
         # The app as production runs it also counts every post against a rate limit (per worker, in memory);
@@ -123,7 +129,8 @@ class Bench:
             self.load(bare, db_pids, "bare", 8, seconds=2 * self.settings.warmup, quiet=True)
             for server in (app, limited, fronted):
                 if server is not None:
-                    self.load(server, db_pids, "session", 8, seconds=2 * self.settings.warmup, quiet=True)
+                    self.load(server, db_pids, "session", 8, seconds=2 * self.settings.warmup, quiet=True,
+                              tablet=tablet)
             for clients in self.settings.clients:
                 cells: dict[str, list[dict]] = {"bare": [], "post": [], "session": []}
                 turn = [("bare", bare), ("post", app), ("session", app)]
@@ -138,7 +145,7 @@ class Bench:
                 for _ in range(self.settings.rounds):
                     for cell, server in turn:
                         mode = {"limited": "post", "nginx": "session"}.get(cell, cell)
-                        cells[cell].append(self.load(server, db_pids, mode, clients, label=cell))
+                        cells[cell].append(self.load(server, db_pids, mode, clients, label=cell, tablet=tablet))
                 by_clients[clients] = {cell: combine(results) for cell, results in cells.items()}
         databases.drop(url)
         self._submission_rows(kind, by_clients)
@@ -222,6 +229,38 @@ class Bench:
             f"{db}: the load generator (one process) used at most {max(c['client_cpu_share'] for c in cells):.0%}"
             f" of one CPU in any turn; the machine's CPUs were at least {min(c['machine_busy'] for c in cells):.0%}"
             " busy in every turn (other work on the shared machine included).")
+
+    # --- invitations from a registration system --------------------------------------------------------------
+
+    def invitations(self, databases: Databases, kind: str) -> None:
+        """POST /api/v1/invitations (link, a new Idempotency-Key each) at 8 clients, rate limits off as for
+        the submissions; beside it the bare INSERT on the same database, for scale."""
+        db = LABEL[kind]
+        self.say(f"invitations on {db}")
+        url = databases.new(kind, f"{kind}_invite")
+        bare_app.prepare(url)
+        token = {"BENCH_API_TOKEN": self.inproc("prepare-invite", app_env(url))["token"]}
+        db_pids = lambda: databases.backend_pids(url)  # noqa: E731
+        clients = min(self.settings.clients)
+        with ExitStack() as servers:
+            bare = servers.enter_context(gunicorn(BARE, url, workers=self.settings.workers))
+            app = servers.enter_context(gunicorn(APP, url, workers=self.settings.workers))
+            self.load(app, db_pids, "invite", clients, seconds=2 * self.settings.warmup, quiet=True, env=token)
+            cells: dict[str, list[dict]] = {"bare": [], "invite": []}
+            for _ in range(self.settings.rounds):
+                cells["bare"].append(self.load(bare, db_pids, "bare", clients, label="bare"))
+                cells["invite"].append(self.load(app, db_pids, "invite", clients, label="invite", env=token))
+        databases.drop(url)
+        invite, bare = combine(cells["invite"]), combine(cells["bare"])
+        cores = len(os.sched_getaffinity(0))
+        self.rows["invite"].append(Row(
+            f"POST /api/v1/invitations (link, Idempotency-Key, invite token), {db}, {clients} clients",
+            f"{invite['completed_per_s']:.0f}/s (turns {_turns(invite, 'completed_per_s')}), p50 "
+            f"{invite['post_p50_ms']:.1f} ms, p99 {invite['post_p99_ms']:.1f} ms, errors {invite['errors']}; "
+            f"{invite['server_cpu_ms']:.1f} ms CPU → {1000 * cores / invite['server_cpu_ms']:.0f}/s on {cores} cores",
+            f"bare INSERT {bare['requests_per_s']:.0f} req/s, {bare['server_cpu_ms']:.1f} ms CPU",
+            f"{invite['completed_per_s'] / bare['requests_per_s']:.0%} of bare req/s", "≥ 200/s",
+            invite["completed_per_s"] >= 200 and invite["errors"] == 0))
 
     # --- data sizes ----------------------------------------------------------------------------------------
 
@@ -353,6 +392,10 @@ class Bench:
                 for kind in databases.kinds:
                     self.submissions(databases, kind)
                     self.check_code(f"submissions on {LABEL[kind]}")
+            if "invite" in s.only:
+                for kind in databases.kinds:
+                    self.invitations(databases, kind)
+                    self.check_code(f"invitations on {LABEL[kind]}")
             if "data" in s.only:
                 for kind in databases.kinds:
                     sizes = s.sizes if kind == "sqlite" else s.pg_sizes

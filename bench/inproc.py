@@ -1,6 +1,6 @@
 """Measurements inside the app, each in a process of its own (so memory and caches start clean):
 
-    python -m bench.inproc prepare | report | chart | export | export-floor | idle [--repeat N]
+    python -m bench.inproc prepare | prepare-invite | report | chart | export | export-floor | idle [--repeat N]
 
 The app and its database come from the environment (SURVEYS_DATABASE_URL, SURVEYS_SECRET_KEY). Each
 task prints one JSON object on its last line; times are in milliseconds unless named otherwise.
@@ -74,6 +74,18 @@ def task_prepare(args) -> dict:
     db.session.commit()
     create_user(MANAGER_EMAIL, MANAGER_PASSWORD, "manager", actor="bench")
     return {"token": create_token("bench"), "email": MANAGER_EMAIL, "password": MANAGER_PASSWORD}
+
+
+def task_prepare_invite(args) -> dict:
+    """An open cliënt round for today and an invite token, for POST /api/v1/invitations."""
+    from surveys.periods import today
+    from surveys.services.rounds import create_round, open_round_for
+    from surveys.services.tokens import create_token
+
+    period = current_half_year()
+    if open_round_for("client", today()) is None:
+        create_round("client", str(period), opens_on=today(), closes_on=period.end, population=None)
+    return {"token": create_token("bench-invite", "invite")}
 
 
 def task_report(args) -> dict:
@@ -234,8 +246,8 @@ def task_idle(args) -> dict:
     return {"peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-TASKS = {"prepare": task_prepare, "report": task_report, "chart": task_chart, "export": task_export,
-         "export-floor": task_export_floor, "idle": task_idle}
+TASKS = {"prepare": task_prepare, "prepare-invite": task_prepare_invite, "report": task_report, "chart": task_chart,
+         "export": task_export, "export-floor": task_export_floor, "idle": task_idle}
 
 
 def main() -> None:

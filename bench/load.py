@@ -6,12 +6,19 @@ Run as its own process, so its CPU time is its own and can be reported next to t
 
 Modes:
 
-- ``session``: a respondent on the open link. No cookie, GET /q/client, take the CSRF token from the
-  page, POST the answers with it and the session cookie; a 303 to the thank-you page completes the
-  response (not followed).
-- ``post``: the POST alone. Each client opens the form once for its session cookie and token (the token
-  has no time limit), then posts complete answers again and again: one new response per request.
+- ``session``: a respondent on the open link, on the registered office tablet (``--tablet``, its device
+  cookie, sent with every request). No session cookie, GET /q/client, take the CSRF token and the page's
+  one-time token from the page, POST the answers with them and the session cookie; a 303 to the
+  next-person page completes the response (not followed).
+- ``post``: the POST alone. Each client opens the form once for its session cookie and CSRF token (the
+  token has no time limit), then posts complete answers again and again: one new response per request.
+  Each page can be sent once, so each post carries a page token of its own, signed here with the server's
+  secret (``--secret``) as the server signs the ones on its pages; the session cookie is kept, though the
+  server ends the session after each response, as a replaying client would.
 - ``bare``: POST the same form body to the baseline app's /insert (bench/bare_app.py).
+- ``invite``: a registration system: POST /api/v1/invitations {"questionnaire": "client", "delivery": "link"}
+  with the invite token from BENCH_API_TOKEN (the environment, not the command line) and a new
+  Idempotency-Key each; a 201 completes it.
 
 HTTP/1.1 is spoken directly over asyncio streams, one connection per request as gunicorn's sync workers
 close them anyway. Against https:// (nginx in front, --cafile its certificate) each respondent opens one
@@ -25,9 +32,12 @@ latency in milliseconds and every latency. Requests finishing in the warm-up are
 
 import argparse
 import asyncio
+import itertools
 import json
+import os
 import re
 import resource
+import secrets
 import ssl
 import time
 from urllib.parse import urlencode, urlsplit
@@ -37,7 +47,13 @@ CLIENT_ANSWERS = {"C1": "8", "C2": "7", "C3": "nvt", "C4": "ja", "C5": "5", "C6"
                   "C8": "3", "C9": "2", "C10": "Sneller terugbellen graag.", "respondent_role": "ouder_verzorger",
                   "help_from": "sociaal_team"}
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+FORM_TOKEN_PATTERN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
 FORM_PATH = "/q/client"
+TABLET_COOKIE = "surveys_tablet"  # surveys.services.kiosk.COOKIE
+INVITE_PATH = "/api/v1/invitations"
+INVITE_BODY = json.dumps({"questionnaire": "client", "delivery": "link"}).encode()
+INVITE_HEADERS = ("Content-Type: application/json", f"Authorization: Bearer {os.environ.get('BENCH_API_TOKEN', '')}")
+INVITE_KEYS = (f"bench-{os.getpid()}-{number}" for number in itertools.count())
 TIMEOUT = 30.0
 
 
@@ -46,11 +62,11 @@ class HttpError(Exception):
 
 
 async def fetch(host: str, port: int, method: str, path: str, *, body: bytes = b"",
-                cookie: str | None = None) -> tuple[int, str | None, str]:
+                cookie: str | None = None, headers: tuple[str, ...] = ()) -> tuple[int, str | None, str]:
     """One request on a new connection: (status, the session cookie it set or None, body text)."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        writer.write(_request(host, port, method, path, body, cookie, keep_alive=False))
+        writer.write(_request(host, port, method, path, body, cookie, keep_alive=False, headers=headers))
         data = await reader.read()  # to the end: the server closes the connection after its answer
     finally:
         writer.close()
@@ -61,14 +77,17 @@ async def fetch(host: str, port: int, method: str, path: str, *, body: bytes = b
 
 
 def _request(host: str, port: int, method: str, path: str, body: bytes, cookie: str | None, *,
-             keep_alive: bool) -> bytes:
+             keep_alive: bool, headers: tuple[str, ...] = ()) -> bytes:
     head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: " + ("keep-alive" if keep_alive
                                                                                    else "close"),
             "User-Agent: surveys-bench", "Accept: text/html"]
     if cookie:
         head.append(f"Cookie: {cookie}")
     if method == "POST":
-        head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        if not any(line.lower().startswith("content-type:") for line in headers):
+            head.append("Content-Type: application/x-www-form-urlencoded")
+        head.append(f"Content-Length: {len(body)}")
+    head += headers
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
@@ -88,13 +107,13 @@ class KeptConnection:
         self.host, self.port, self.tls = host, port, tls
         self.streams = None
 
-    async def fetch(self, method: str, path: str, *, body: bytes = b"",
-                    cookie: str | None = None) -> tuple[int, str | None, str]:
+    async def fetch(self, method: str, path: str, *, body: bytes = b"", cookie: str | None = None,
+                    headers: tuple[str, ...] = ()) -> tuple[int, str | None, str]:
         if self.streams is None:
             self.streams = await asyncio.open_connection(self.host, self.port, ssl=self.tls,
                                                          server_hostname=self.host)
         reader, writer = self.streams
-        writer.write(_request(self.host, self.port, method, path, body, cookie, keep_alive=True))
+        writer.write(_request(self.host, self.port, method, path, body, cookie, keep_alive=True, headers=headers))
         header = await reader.readuntil(b"\r\n\r\n")
         fields = {line.split(":", 1)[0].strip().lower(): line.split(":", 1)[1].strip()
                   for line in header.decode("latin-1").split("\r\n")[1:] if ":" in line}
@@ -156,12 +175,17 @@ def percentile(values: list[float], share: float) -> float | None:
 class Client:
     """One virtual respondent (or poster) with its own session cookie."""
 
-    def __init__(self, host: str, port: int, stats: Stats, tls: ssl.SSLContext | None = None):
+    def __init__(self, host: str, port: int, stats: Stats, tls: ssl.SSLContext | None = None,
+                 tablet: str | None = None):
         self.host, self.port, self.stats = host, port, stats
         self.cookie: str | None = None
+        self.tablet = f"{TABLET_COOKIE}={tablet}" if tablet else None
         self.connection = KeptConnection(host, port, tls) if tls else None
 
-    async def fetch(self, method: str, path: str, **options) -> tuple[int, str | None, str]:
+    async def fetch(self, method: str, path: str, *, cookie: str | None = None,
+                    **options) -> tuple[int, str | None, str]:
+        cookie = "; ".join(part for part in (self.tablet, cookie) if part) or None
+        options["cookie"] = cookie
         if self.connection is None:
             return await fetch(self.host, self.port, method, path, **options)
         try:
@@ -176,27 +200,31 @@ class Client:
         if self.connection is not None:
             self.connection.close()
 
-    async def form(self) -> str | None:
-        """GET the form; the CSRF token on it, or None (counted as an error)."""
+    async def form(self) -> dict[str, str] | None:
+        """GET the form; its CSRF token and page token, or None (counted as an error)."""
         began = time.perf_counter()
         self.stats.sent += 1
         status, cookie, page = await asyncio.wait_for(self.fetch("GET", FORM_PATH, cookie=self.cookie), TIMEOUT)
         now = time.perf_counter()
         self.cookie = cookie or self.cookie
         match = CSRF_PATTERN.search(page) if status == 200 else None
-        if match is None:
+        page_token = FORM_TOKEN_PATTERN.search(page) if status == 200 else None
+        if match is None or page_token is None:
             self.stats.error(f"GET {status}", now)
             return None
         self.stats.request("get", began, now)
-        return match.group(1)
+        return {"csrf_token": match.group(1), "form_token": page_token.group(1)}
 
-    async def post(self, path: str, body: bytes) -> None:
+    async def post(self, path: str, body: bytes, *, keep_session: bool = False, headers: tuple[str, ...] = (),
+                   done: int = 303) -> None:
         began = time.perf_counter()
         self.stats.sent += 1
-        status, cookie, _ = await asyncio.wait_for(self.fetch("POST", path, body=body, cookie=self.cookie), TIMEOUT)
+        status, cookie, _ = await asyncio.wait_for(self.fetch("POST", path, body=body, cookie=self.cookie,
+                                                              headers=headers), TIMEOUT)
         now = time.perf_counter()
-        self.cookie = cookie or self.cookie
-        if status != 303:
+        if not keep_session:
+            self.cookie = cookie or self.cookie
+        if status != done:
             self.stats.error(f"POST {status}", now)
             return
         self.stats.request("post", began, now)
@@ -206,9 +234,9 @@ class Client:
 
 
 async def client_loop(host: str, port: int, mode: str, stats: Stats, max_requests: int, budget: list[int],
-                      tls: ssl.SSLContext | None = None) -> None:
+                      tls: ssl.SSLContext | None = None, tablet: str | None = None, signer=None) -> None:
     """Until the window ends or the shared request budget is used."""
-    client = Client(host, port, stats, tls)
+    client = Client(host, port, stats, tls, tablet)
     bare_body = urlencode(CLIENT_ANSWERS).encode()
     token = None
     while time.perf_counter() < stats.end and budget[0] < max_requests:
@@ -217,6 +245,11 @@ async def client_loop(host: str, port: int, mode: str, stats: Stats, max_request
                 budget[0] += 1
                 await client.post("/insert", bare_body)
                 continue
+            if mode == "invite":
+                budget[0] += 1
+                await client.post(INVITE_PATH, INVITE_BODY, done=201,
+                                  headers=INVITE_HEADERS + (f"Idempotency-Key: {next(INVITE_KEYS)}",))
+                continue
             if mode == "session" or token is None:
                 client.new_respondent()  # a new session, so a new CSRF token
                 budget[0] += 1
@@ -224,8 +257,10 @@ async def client_loop(host: str, port: int, mode: str, stats: Stats, max_request
                 if token is None:
                     await asyncio.sleep(0.05)
                     continue
+            if mode == "post":  # a page token of its own for each post (see the module docstring)
+                token = {**token, "form_token": signer.sign(secrets.token_urlsafe(16)).decode("ascii")}
             budget[0] += 1
-            await client.post(FORM_PATH, urlencode({**CLIENT_ANSWERS, "csrf_token": token}).encode())
+            await client.post(FORM_PATH, urlencode({**CLIENT_ANSWERS, **token}).encode(), keep_session=mode == "post")
         except (TimeoutError, OSError, HttpError, ValueError, IndexError, asyncio.IncompleteReadError) as error:
             stats.error(type(error).__name__, time.perf_counter())
             token = None
@@ -233,14 +268,20 @@ async def client_loop(host: str, port: int, mode: str, stats: Stats, max_request
 
 
 async def run(base: str, mode: str, clients: int, seconds: float, warmup: float, max_requests: int,
-              cafile: str | None = None) -> dict:
+              cafile: str | None = None, tablet: str | None = None, secret: str | None = None) -> dict:
     address = urlsplit(base)
     tls = ssl.create_default_context(cafile=cafile) if address.scheme == "https" else None
+    signer = None
+    if mode == "post":
+        from surveys.services.kiosk import form_token_signer  # loaded before the clock runs
+
+        signer = form_token_signer(secret)
     began = time.perf_counter()
     stats = Stats(began + warmup, began + warmup + seconds)
     budget = [0]
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    await asyncio.gather(*(client_loop(address.hostname, address.port, mode, stats, max_requests, budget, tls)
+    await asyncio.gather(*(client_loop(address.hostname, address.port, mode, stats, max_requests, budget, tls,
+                                       tablet, signer)
                            for _ in range(clients)))
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     # The window closes early when the request budget ran out first.
@@ -273,7 +314,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="http(s)://127.0.0.1:PORT (loopback only)")
     parser.add_argument("--cafile", help="the certificate to trust for https:// (nginx's self-signed one)")
-    parser.add_argument("--mode", choices=("session", "post", "bare"), required=True)
+    parser.add_argument("--mode", choices=("session", "post", "bare", "invite"), required=True)
+    parser.add_argument("--tablet", help="the device cookie of a registered office tablet (session, post)")
+    parser.add_argument("--secret", help="the server's secret key, to sign page tokens (post)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds run before the window opens")
@@ -282,7 +325,7 @@ def main() -> None:
     if not re.match(r"https?://127\.0\.0\.1:\d+$", args.base):
         parser.error("--base must be http(s)://127.0.0.1:PORT (loopback only)")
     result = asyncio.run(run(args.base, args.mode, args.clients, args.seconds, args.warmup, args.max_requests,
-                             args.cafile))
+                             args.cafile, args.tablet, args.secret))
     print(json.dumps(result))
 
 

@@ -164,3 +164,15 @@ def _drain(process: subprocess.Popen) -> tuple[str, str]:
 
 def flask_cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "flask", "--app", "surveys", *args]
+
+
+# The office tablet the load comes from: the open link answers a registered device only.
+_REGISTER_TABLET = ("from surveys import create_app\n"
+                    "from surveys.services.kiosk import register_device\n"
+                    "with create_app().app_context():\n"
+                    "    print(register_device('Bench', actor='bench'))\n")
+
+
+def register_tablet(database_url: str) -> str:
+    """Register a tablet in the database under test; its device cookie's value."""
+    return run_measured([sys.executable, "-c", _REGISTER_TABLET], app_env(database_url)).stdout.strip()

@@ -34,6 +34,9 @@ class Defaults:
     CODE_LIMIT = "60 per minute"
     #: SURVEYS_API_LIMIT. Requests per client address to /api/v1 (also slows guessing of tokens).
     API_LIMIT = "120 per minute"
+    #: SURVEYS_API_INVITE_LIMIT. Invitations per API token (POST /api/v1/invitations): a registration system
+    #: that runs away, or a leaked invite token, cannot flood a round with codes or the mail server with mail.
+    API_INVITE_LIMIT = "600 per minute"
     #: SURVEYS_LOGIN_LIMIT. Login attempts per client address.
     LOGIN_LIMIT = "20 per 10 minutes"
     #: SURVEYS_LOGIN_ACCOUNT_LIMIT. Failed login attempts per account from one client address.
@@ -364,6 +367,7 @@ PARSERS = {
     "OPEN_LINK_LIMIT": rate_limit,
     "CODE_LIMIT": rate_limit,
     "API_LIMIT": rate_limit,
+    "API_INVITE_LIMIT": rate_limit,
     "LOGIN_LIMIT": rate_limit,
     "LOGIN_ACCOUNT_LIMIT": rate_limit,
     "SESSION_MINUTES": integer(1),

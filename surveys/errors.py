@@ -5,7 +5,7 @@ import sqlite3
 import time
 
 import psycopg
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from .api.problems import problem
 from .extensions import db, limiter, login_manager
 from .i18n import is_staff_request
 
@@ -74,8 +75,7 @@ def _too_many_requests():
         not_saved = _("Uw antwoorden zijn niet opgeslagen.")
         message = f"{message} {not_saved}"
     if request.path.startswith("/api/"):
-        response = jsonify(error=API_MESSAGES[429])
-        response.status_code = 429
+        response = problem(429, API_MESSAGES[429])
     else:
         response = make_response(_page(429, title, f"{message} {wait}"))
     response.headers["Retry-After"] = str(seconds)
@@ -87,8 +87,7 @@ def _outage_page():
     as it always does."""
     _forget_database_work()
     if request.path.startswith("/api/"):
-        response = jsonify(error="the database is not available right now; try again in a few minutes")
-        response.status_code = 503
+        response = problem(503, API_MESSAGES[503])
     else:
         response = make_response(_page(503, *MESSAGES[503]))
     response.headers["Retry-After"] = "60"
@@ -96,14 +95,15 @@ def _outage_page():
 
 
 # What an API client is told, in English as the rest of the API; other statuses say what the server says.
-API_MESSAGES = {429: "too many requests from this address; try again after the seconds in Retry-After"}
+API_MESSAGES = {429: "too many requests from this address; try again after the seconds in Retry-After",
+                500: "something went wrong on the server; nothing was stored; try again later",
+                503: "the database is not available right now; try again in a few minutes"}
 
 
 def _api_error(error: HTTPException):
-    """An HTTP error on /api/ as JSON, as every API answer is, with the error's own headers (Allow,
-    Retry-After) kept."""
-    response = jsonify(error=API_MESSAGES.get(error.code, error.description))
-    response.status_code = error.code
+    """An HTTP error on /api/ as a problem (RFC 9457), as every API error is, with the error's own headers
+    (Allow, Retry-After) kept."""
+    response = problem(error.code, API_MESSAGES.get(error.code, error.description))
     for name, value in error.get_headers():
         if name.lower() != "content-type":
             response.headers[name] = value
@@ -141,4 +141,6 @@ def register(app: Flask) -> None:
             return _outage_page()
         db.session.rollback()
         app.logger.exception("database error")
+        if request.path.startswith("/api/"):
+            return problem(500, API_MESSAGES[500])
         return _page(500, *MESSAGES[500])

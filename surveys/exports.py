@@ -10,13 +10,14 @@ Two rules hold for every file (DESIGN.md sections 5 and 10):
 
 - Figures come from the scoring layer as they are. What it suppressed carries no figure here either, and
   the raw export leaves out every period in which the questionnaire has fewer responses than its min_n.
-- A text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab or carriage return
-  at the start) gets a leading apostrophe. Numbers, negative ones included, are written as numbers.
+- No text cell can become a formula, whichever separator the file is opened with (``neutralise``).
+  Numbers, negative ones included, are written as numbers.
 """
 
 import csv
 import io
 import math
+import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
@@ -38,6 +39,9 @@ from .services.reports import KpiReport, included_response_quarters
 BOM = "\ufeff"
 DIALECTS = {"international": (",", "."), "dutch": (";", ",")}  # (field separator, decimal mark)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A formula character where a spreadsheet may start reading a field: at the start of the cell, or after a
+# comma, semicolon or line break, with only double quotes and spaces in between (see neutralise).
+_FIELD_START = re.compile(r'(?:^|(?<=[,;\n\r]))([" ]*)(?=[=+\-@\t\r])')
 FIGURE_DIGITS = 4
 CHUNK_SIZE = 5000  # responses per chunk of text (and per fetch) in the raw export
 PERCENT, DECIMAL = "0.0 %", "0.00"  # XLSX number formats
@@ -57,8 +61,19 @@ class ExportError(ValueError):
 
 
 def neutralise(text: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would otherwise evaluate as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Put an apostrophe before every formula character (``FORMULA_STARTS``) that could begin a field.
+
+    The usual advice (an apostrophe when the cell starts with one) holds only for the separator the file
+    was written with. A manager who opens the comma file with ';' (Dutch Excel does) splits each line at
+    every ';', also inside a cell: ``x;=HYPERLINK(...)`` then starts a field with '=', and LibreOffice runs
+    it. Under any split at ',' or ';' (and at a line break, as quoted line breaks may come loose when the
+    quotes fall out of step), a field starts at the start of a cell or right after one of those characters.
+    The spreadsheet then drops a leading double quote as the quoting of the field (LibreOffice also keeps
+    what follows a closing quote, so ``;""=1`` reads as ``=1``), and may trim spaces: so those are skipped
+    too. With an apostrophe before the formula character, every field that can start there starts as
+    text. Quoting the cells would not do it: the other separator sees quotes in other places. A formula
+    character anywhere else (``ex-partner``, ``a+b``) cannot start a field and is left alone."""
+    return _FIELD_START.sub(r"\1'", text)
 
 
 def _separators(dialect: str) -> tuple[str, str]:
@@ -287,7 +302,7 @@ def raw_responses_csv(questionnaire_key: str, *, period: Period | str | None = N
     services/microdata.py. The period is the half-year, or the quarter when ``period`` names a quarter.
 
     The database makes the rows: one query returns one row per response, answers pivoted into the item
-    columns and text cells already neutralised, in a secret order; Python only writes them as CSV. Memory
+    columns, in a secret order; Python neutralises the text cells and writes the rows as CSV. Memory
     stays flat: the rows are fetched ``chunk_size`` at a time from that one query (a server-side cursor on
     PostgreSQL, a stepping cursor on SQLite), and each chunk becomes one piece of text.
     """
@@ -352,8 +367,13 @@ def _raw_chunks(questionnaire: Questionnaire, period: Period | None, rows: micro
     pivot = _raw_query(rows, item_keys, connection.dialect.name).where(*exported).order_by(_secret_order(rows))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator)
+    # The text cells: free text, and the codes of choice items. A grade or agree cell holds a number or one
+    # of the fixed codes for no answer (weet_niet, nvt); skipping those keeps a million rows fast.
+    free_text = [len(RAW_COLUMNS) + at for at, key in enumerate(item_keys)
+                 if questionnaire.item(key).type not in ("grade", "agree")]
     for first, last in blocks:
-        writer.writerows(connection.execute(pivot.where(Response.id.between(first, last))))  # cells are ready
+        block = connection.execute(pivot.where(Response.id.between(first, last)))
+        writer.writerows(_neutralised(block, free_text))  # each cell a number, a text or None (empty)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -368,6 +388,21 @@ def _blocks(connection, exported: list, size: int) -> list[tuple[int, int]]:
         return [(partition[0][0], partition[-1][0]) for partition in ids.partitions()]
     finally:
         ids.close()
+
+
+def _neutralised(rows, free_text: list[int]):
+    """The rows with their text cells (at `free_text`) neutralised; rows without text as they came."""
+    if not free_text:
+        return rows
+    neutralised = []
+    for row in rows:
+        if any(row[at] for at in free_text):
+            row = list(row)
+            for at in free_text:
+                if row[at]:
+                    row[at] = neutralise(row[at])
+        neutralised.append(row)
+    return neutralised
 
 
 def _secret_order(rows: microdata.ExportPlan):
@@ -434,15 +469,22 @@ def _not_given(cell, coarse):
 
 
 def _answer_cell(dialect: str):
-    """An answer as its CSV cell, as ``neutralise`` would write it: the number, or else the code or free
-    text with an apostrophe in front when it starts like a formula. PostgreSQL wants one type in COALESCE,
-    so there the number comes as text (csv writes 7 and '7' alike); SQLite mixes types, and saves the cast."""
-    word = func.coalesce(Answer.code, Answer.text)
-    formula_like = func.substr(word, 1, 1).in_(FORMULA_STARTS)
+    """An answer as its CSV cell: the number, the code or the free text (text neutralised in _raw_chunks).
+    PostgreSQL wants one type in COALESCE, so there the number comes as text (csv writes 7 and '7' alike);
+    SQLite mixes types, and saves the cast."""
     number = Answer.value if dialect == "sqlite" else cast(Answer.value, String)
-    return func.coalesce(number, case((formula_like, literal("'") + word), else_=word))
+    return func.coalesce(number, Answer.code, Answer.text)
 
 
 def _not_indexed(column):
     """``+column``: the same value, but SQLite will not use an index for a condition on it."""
     return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+
+
+def audit_log_csv(events: Iterable, local_time, labels: Mapping[str, str]) -> Iterator[str]:
+    """The audit log as a Dutch spreadsheet opens it (UTF-8 with BOM, ';'), streamed: when (local time),
+    who, what (in words), details."""
+    lines = _CsvLines("dutch")
+    yield "\ufeff" + lines.line(("wanneer", "wie", "wat", "details"))
+    for event in events:
+        yield lines.line((local_time(event.at), event.actor, labels.get(event.action, event.action), event.detail))

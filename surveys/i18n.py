@@ -2,7 +2,7 @@
 
 The locale is, in order: ?lang=nl|en (the language link on every respondent page; remembered in the
 session so the form post and the thank-you page keep it), the choice remembered earlier, the browser's
-Accept-Language, and Dutch. Staff pages (/beheer) are Dutch only.
+Accept-Language (not on the office tablet), and Dutch. Staff pages (/beheer) are Dutch only.
 
 The Dutch texts are the message ids; the English catalogue is surveys/translations/en/LC_MESSAGES/
 messages.po. It is read as it is, once per process, and compiled in memory: there is no .mo file to
@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 
+from .services.kiosk import COOKIE as TABLET_COOKIE
 from .urls import link_to_path
 
 LANGUAGES = ("nl", "en")
@@ -75,6 +76,10 @@ def select_locale() -> str:
     remembered = session.get("lang")
     if remembered in LANGUAGES:
         return remembered
+    if request.cookies.get(TABLET_COOKIE):
+        # The office tablet: its browser's language says nothing of the person holding it. Each person
+        # starts in Dutch (the session, and the language picked in it, ends with each response).
+        return DEFAULT_LANGUAGE
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 

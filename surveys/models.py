@@ -4,6 +4,7 @@ time of day, and nothing links an invitation code to the response it produced.""
 from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -71,6 +72,10 @@ class InvitationCode(db.Model):
     # Only for invitations sent by e-mail, so reminders can reach unused codes; erased when the round closes.
     email: Mapped[str | None] = mapped_column(String(254))
     reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The day the invitation and the last reminder were mailed: `run-due` reminds a code N days after the
+    # later of the two (the questionnaire's reminder_days). Days only, never a time.
+    invited_on: Mapped[date | None] = mapped_column(Date)
+    reminded_on: Mapped[date | None] = mapped_column(Date)
 
     round: Mapped[Round] = relationship(back_populates="codes")
 
@@ -174,6 +179,33 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_on: Mapped[date | None] = mapped_column(Date)
     revoked: Mapped[bool] = mapped_column(default=False)
+    # What the token may do: "read" (GET /api/v1/kpis) or "invite" (POST /api/v1/invitations), never both,
+    # so a leaked dashboard token cannot make codes and a registration system cannot read results.
+    scope: Mapped[str] = mapped_column(String(10), default="read", server_default="read")
+    # Who made it: a staff account's e-mail, or "cli" for `flask --app surveys api-token create`.
+    owner: Mapped[str] = mapped_column(String(254), default="cli", server_default="cli")
+
+    __table_args__ = (CheckConstraint("scope IN ('read', 'invite')", name="scope"),)
+
+
+class IdempotencyKey(db.Model):
+    """One POST /api/v1/invitations per token and Idempotency-Key: the unique constraint makes a retried or
+    concurrent call with the same key find the first call's code instead of making a second. The key and the
+    request body are kept only as hashes; the plain code only sealed (see services/api_invitations.py), so
+    the database alone never yields a working link. Goes with its code when the code is purged."""
+
+    __tablename__ = "idempotency_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    code_id: Mapped[int] = mapped_column(ForeignKey("invitation_code.id", ondelete="CASCADE"), index=True)
+    sealed_code: Mapped[str] = mapped_column(String(64))
+    delivery: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("token_id", "key_hash"),)
 
 
 ROLES = ("beheerder", "manager", "lezer")
@@ -199,6 +231,8 @@ class User(db.Model):
     # code was accepted for, so a code seen over a shoulder cannot be used a second time.
     totp_secret: Mapped[str | None] = mapped_column(String(32))
     totp_last_step: Mapped[int | None]
+    # Managers (and beheerders) get the digest mail of `run-due` unless they switch it off.
+    digest: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     # Flask-Login's user interface
     def get_id(self) -> str:
@@ -237,6 +271,30 @@ class Setting(db.Model):
     value: Mapped[str] = mapped_column(String(500))
 
 
+class ScheduledRun(db.Model):
+    """The lease that lets one `run-due` work at a time, whichever machine starts it (a row lock taken by a
+    conditional UPDATE, so it holds across processes and servers), and what the last run did."""
+
+    __tablename__ = "scheduled_run"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    leased_until: Mapped[datetime | None]
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_summary: Mapped[str | None] = mapped_column(String(2000))
+
+
+class DoneJob(db.Model):
+    """A job of `run-due` that must happen once (a digest for a week, the mail after a round closed): its
+    row is inserted before the job, so a second run, even at the same moment, finds it and skips."""
+
+    __tablename__ = "done_job"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEvent(db.Model):
     """Who did what, when: logins (also failed), exports, free-text views, user changes, purges.
     Never answers or codes."""
@@ -248,3 +306,28 @@ class AuditEvent(db.Model):
     actor: Mapped[str | None] = mapped_column(String(254))  # the account's e-mail, or the e-mail tried
     action: Mapped[str] = mapped_column(String(40), index=True)
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class KioskDevice(db.Model):
+    """A tablet a manager registered for the open link (DESIGN.md §4). The device holds a random token in a
+    long-lived cookie; only its SHA-256 hash is stored. A revoked device keeps its row, for the list."""
+
+    __tablename__ = "kiosk_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    registered_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class UsedFormToken(db.Model):
+    """The one-time token of a form page on the open link, once its answers were stored: its hash (the
+    primary key, so a second insert fails in the database, whichever worker tries) and the day after which
+    the token is too old to be accepted anyway, so the row can go. Nothing else: no time, no response."""
+
+    __tablename__ = "used_form_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_on: Mapped[date] = mapped_column(Date, index=True)

@@ -32,7 +32,7 @@ HEADERS = {
 NOT_CACHED = ("/beheer", "/api/")
 # Respondent forms and the thank-you page are kept by no cache either: on a shared device (the office
 # tablet) Back would otherwise show the previous person's answers.
-RESPONDENT_PAGES = ("/r/", "/q/", "/bedankt")
+RESPONDENT_PAGES = ("/r/", "/q/", "/code", "/bedankt")
 HSTS = "max-age=31536000"
 
 

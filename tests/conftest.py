@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -12,6 +13,9 @@ from sqlalchemy.exc import OperationalError
 from surveys import create_app
 from surveys.extensions import db
 from surveys.services.questionnaires import seed
+
+from .mailbox import Collector
+from .server import free_port
 
 POSTGRES_URL = os.environ.get("SURVEYS_TEST_DATABASE_URL")
 CHROMIUM = os.environ.get("SURVEYS_CHROMIUM", "/usr/bin/chromium")
@@ -149,3 +153,14 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on a free loopback port, configured as the app's mail server."""
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    yield collector
+    controller.stop()

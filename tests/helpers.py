@@ -11,6 +11,7 @@ from surveys.extensions import db
 from surveys.models import Answer, InvitationCode, PublishedPeriod, Response
 from surveys.periods import parse_period
 from surveys.questionnaires import QUESTIONNAIRE_KEYS
+from surveys.services.kiosk import COOKIE, register_device
 from surveys.services.publication import quarters_of, reported_in
 from surveys.services.rounds import create_round, issue_codes
 
@@ -46,12 +47,38 @@ def codes_for(round_, count: int = 1) -> list[str]:
     return [code for batch in issue_codes(round_, count) for code in batch]
 
 
+FORM_TOKEN_PATTERN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
+
+
+def page_tokens(html: str) -> dict[str, str]:
+    """The hidden fields a form page sends back: its CSRF token, and on the tablet its one-time token."""
+    tokens = {"csrf_token": csrf_token(html)}
+    match = FORM_TOKEN_PATTERN.search(html)
+    if match:
+        tokens["form_token"] = match.group(1)
+    return tokens
+
+
+def register_tablet(client, app=None, name: str = "Tablet balie") -> str:
+    """Make `client` a registered office tablet, as a manager would on /beheer/tablet; returns the device
+    token. `client` is a Flask test client (its app is used) or an httpx client (pass `app`)."""
+    app = app or client.application
+    with app.app_context():
+        token = register_device(name, actor="manager@example.nl")
+    if hasattr(client, "application"):
+        client.set_cookie(COOKIE, token)
+    else:
+        client.cookies.set(COOKIE, token)
+    return token
+
+
 def fill_in(client, url: str, answers: dict, **extra):
-    """Open the page like a respondent, then post the answers with the page's CSRF token."""
+    """Open the page like a respondent, then post the answers with the page's CSRF token (and, on the
+    tablet, its one-time token)."""
     page = client.get(url)
     assert page.status_code == 200, page.status_code
     data = {key: value for key, value in answers.items() if value is not None}
-    data["csrf_token"] = csrf_token(page.get_data(as_text=True))
+    data.update(page_tokens(page.get_data(as_text=True)))
     return client.post(url, data={**data, **extra})
 
 

@@ -13,7 +13,7 @@ from surveys.extensions import db
 from surveys.models import Answer
 from surveys.services.rounds import new_code
 
-from .helpers import GOOD_ANSWERS, codes_for, counts, csrf_token, fill_in, open_round
+from .helpers import GOOD_ANSWERS, codes_for, counts, csrf_token, fill_in, open_round, register_tablet
 
 GRADE = "Kies een heel cijfer van 1 tot 10, of 'weet ik niet'."
 OPTION = "Kies een van de antwoorden in de lijst."
@@ -39,9 +39,10 @@ SUMMARY_LINK = re.compile(r'<li><a href="#([^"]+)">(.*?)</a></li>')
 
 
 @pytest.fixture(params=["code", "open"])
-def form_url(request, app):
+def form_url(request, app, client):
     """Where a cliënt answers: a personal code link in an open round, or the open link on the tablet."""
     if request.param == "open":
+        register_tablet(client)
         return "/q/client"
     with app.app_context():
         (code,) = codes_for(open_round("client"))
@@ -54,8 +55,12 @@ def answers(**changes):
 
 
 def token(client) -> str:
-    """The CSRF token of this visitor's session, as a form page hands it out."""
-    return csrf_token(client.get("/q/client").get_data(as_text=True))
+    """The CSRF token of this visitor's session, as a form page (on the tablet) hands it out."""
+    page = client.get("/q/client")
+    if page.status_code == 403:
+        register_tablet(client)
+        page = client.get("/q/client")
+    return csrf_token(page.get_data(as_text=True))
 
 
 def refused(reply) -> dict[str, str]:

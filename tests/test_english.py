@@ -21,7 +21,7 @@ from surveys.questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from surveys.services.questionnaires import seed
 
 from .conftest import make_app
-from .helpers import GOOD_ANSWERS, codes_for, csrf_token, fill_in, open_round
+from .helpers import GOOD_ANSWERS, codes_for, csrf_token, fill_in, open_round, page_tokens, register_tablet
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -162,7 +162,7 @@ def test_a_respondent_answers_each_questionnaire_in_english(app, client, questio
     """Browser in English: the form, the form with its errors, the thank-you page and the used code."""
     with app.app_context():
         (code,) = codes_for(open_round(questionnaire))
-    url = "/q/client" if questionnaire == "client" else f"/r/{code}"
+    url = f"/r/{code}"  # the office tablet speaks Dutch to everyone until the language link is used
     page = client.get(url, headers=ENGLISH)
     text = assert_english(page)
     definition = load_questionnaire(questionnaire)
@@ -179,11 +179,11 @@ def test_a_respondent_answers_each_questionnaire_in_english(app, client, questio
     assert reply.status_code == 303
     assert "Your answers have reached us." in assert_english(client.get(reply.headers["Location"],
                                                                         headers=ENGLISH))
-    if questionnaire != "client":
-        assert "This link has already been used" in assert_english(client.get(url, headers=ENGLISH), 410)
+    assert "This link has already been used" in assert_english(client.get(url, headers=ENGLISH), 410)
 
 
 def test_every_answer_error_reads_in_english(app, client):
+    register_tablet(client)
     page = client.get("/q/client?lang=en")
     token = csrf_token(page.get_data(as_text=True))
     wrong = {**GOOD_ANSWERS["client"], "C1": "11", "C4": "misschien", "C10": "x" * 2001, "csrf_token": token}
@@ -228,7 +228,9 @@ def test_the_not_ready_page_reads_in_english(database_url):
     unseeded = make_app(database_url)
     with unseeded.app_context():
         db.create_all()  # and nothing seeded: the questionnaire is not ready
-    page = unseeded.test_client().get("/q/client", headers=ENGLISH)
+    tablet = unseeded.test_client()
+    register_tablet(tablet)
+    page = tablet.get("/q/client?lang=en", headers=ENGLISH)
     assert "Not available right now" in assert_english(page, 503)
     with unseeded.app_context():
         db.session.remove()
@@ -241,8 +243,9 @@ def test_the_rate_limit_page_reads_in_english(database_url):
         db.create_all()
         seed()
     client = limited.test_client()
+    register_tablet(client)
     assert fill_in(client, "/q/client?lang=en", GOOD_ANSWERS["client"]).status_code == 303
-    again = fill_in(client, "/q/client", GOOD_ANSWERS["client"])
+    again = fill_in(client, "/q/client?lang=en", GOOD_ANSWERS["client"])  # the next person picks English too
     text = assert_english(again, 429)
     assert "Please wait a moment" in text
     # The limit is per hour, so the page says the real wait, and that the answers were not kept.
@@ -272,10 +275,11 @@ def test_the_browser_language_picks_dutch_or_english(client, accept_language, ex
 
 def test_the_language_link_wins_and_is_remembered_for_the_visit(app, client):
     """The link on the page beats the browser's language, and the choice holds through the form post."""
+    register_tablet(client)
     page = client.get("/q/client?lang=nl", headers=ENGLISH)
     html = page.get_data(as_text=True)
     assert '<html lang="nl">' in html and '<a href="/q/client?lang=en" lang="en" hreflang="en">English</a>' in html
-    reply = client.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": csrf_token(html)},
+    reply = client.post("/q/client", data={**GOOD_ANSWERS["client"], **page_tokens(html)},
                         headers=ENGLISH)
     thanks = client.get(reply.headers["Location"], headers=ENGLISH).get_data(as_text=True)
     assert '<html lang="nl">' in thanks and "Dank u wel!" in thanks

@@ -171,7 +171,19 @@ def test_formula_starts_get_an_apostrophe(text):
     assert neutralise(text) == "'" + text
 
 
-@pytest.mark.parametrize("text", ["7,5", "Goed", "", " =1", "'al veilig"])
+@pytest.mark.parametrize(("text", "neutralised"), [
+    ("x;=1+1", "x;'=1+1"),  # the comma file opened with ';'
+    ("x,=1+1", "x,'=1+1"),  # the semicolon file opened with ','
+    ('x;""=1', 'x;""\'=1'),  # a field that starts with quotes: they are dropped, what follows is read
+    ("x, -1", "x, '-1"),  # spaces a spreadsheet may trim
+    ("a\n@b", "a\n'@b"),  # a line break inside a cell may end the record under the other separator
+    ("\r\n+31 6", "'\r\n'+31 6"),
+])
+def test_formula_characters_where_another_separator_starts_a_field_get_an_apostrophe(text, neutralised):
+    assert neutralise(text) == neutralised
+
+
+@pytest.mark.parametrize("text", ["7,5", "Goed", "", "'al veilig", "ex-partner", "a+b", "x;'=1"])
 def test_other_text_is_left_alone(text):
     assert neutralise(text) == text
 
@@ -387,7 +399,8 @@ def test_interleaved_questionnaires_each_export_only_their_own_rows(app):
 
 def test_raw_export_cells_exactly_as_a_spreadsheet_should_read_them(app):
     """Six partner forms in 2025-H1, Dutch dialect. Text and codes that start like a formula get an
-    apostrophe; a leading space is harmless. A ';', '"' or line break makes the csv module quote the cell.
+    apostrophe, also after a leading space (a spreadsheet may trim it) and after a separator or line break
+    inside the cell. A ';', '"' or line break makes the csv module quote the cell.
     A form without answers still has its row; an item the questionnaire does not ask (P99) has no column."""
     forms = [
         (date(2025, 1, 6), [AnswerValue("P1", value=8), AnswerValue("P8", text="=1+2"),
@@ -418,11 +431,11 @@ def test_raw_export_cells_exactly_as_a_spreadsheet_should_read_them(app):
          "anders"],
         ["1", "2025-H1", "", "paper", "", "", "", "", "", "", "", "", "anders"],
         ["1", "2025-H1", "", "paper", "", "", "", "", "", "", "", "'\tx", "anders"],
-        ["1", "2025-H1", "", "paper", "10", "1", "", "", "", "", "", "'\r\n+31 6", "anders"],
-        ["1", "2025-H1", "", "paper", "", "", "", "", "", "", "5", " =1", "anders"],
+        ["1", "2025-H1", "", "paper", "10", "1", "", "", "", "", "", "'\r\n'+31 6", "anders"],
+        ["1", "2025-H1", "", "paper", "", "", "", "", "", "", "5", " '=1", "anders"],
     ])
     # The cells exactly as written, quoting included, for the three that need it.
-    assert '"Goed; snel ""echt""\nbereikbaar"' in text and "\"'\r\n+31 6\"" in text
+    assert '"Goed; snel ""echt""\nbereikbaar"' in text and "\"'\r\n'+31 6\"" in text
 
 
 def csv_records(text: str) -> list[str]:

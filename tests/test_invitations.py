@@ -5,13 +5,10 @@ reminds only those who have not answered; addresses go when the round closes."""
 import csv
 import io
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
-from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from sqlalchemy import func, select, update
@@ -26,12 +23,11 @@ from surveys.services.rounds import create_round, hash_code
 from surveys.services.users import create_user
 
 from .helpers import GOOD_ANSWERS, codes_for, fill_in, open_round
+from .mailbox import BASE_URL, LINK
 from .server import free_port
 from .test_manage import PASSWORD, log_in
 
-BASE_URL = "http://127.0.0.1:5000"  # the default, so the links in files and mails are known
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-LINK = re.compile(re.escape(BASE_URL) + r"/r/([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
@@ -193,6 +189,11 @@ def test_the_letters_pdf_has_one_page_per_code_with_its_link_and_qr_code(app, ma
         text = letter.extract_text()
         (code,) = LINK.findall(text)
         codes.append(code)
+        # The code alone too, to type at a short address: four groups of four, no look-alike characters.
+        assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){3}[0-9A-HJKMNP-TV-Z]{4}", code)
+        assert code in text.splitlines()
+        assert (f"Lukt dat niet? Ga dan naar {BASE_URL}/code en vul deze code in. Hoofdletters of kleine letters "
+                "maakt niet uit:") in " ".join(text.split())
         assert "Beste samenwerkingspartner," in text
         assert "Het invullen duurt ongeveer 3 minuten. Uw antwoorden zijn anoniem." in text
         assert "Stichting Sociaal Team Houten" in text
@@ -326,60 +327,6 @@ def test_two_cliënt_letters_at_the_same_moment_share_one_new_round(app, monkeyp
 
 
 # --- e-mail ----------------------------------------------------------------------------------------------
-
-@dataclass
-class Mail:
-    sender: str
-    recipients: list[str]
-    message: object
-
-    @property
-    def text(self) -> str:
-        return self.message.get_body(("plain",)).get_content()
-
-    @property
-    def html(self) -> str:
-        return self.message.get_body(("html",)).get_content()
-
-    @property
-    def code(self) -> str:
-        (code,) = set(LINK.findall(self.text))
-        return code
-
-
-class Collector:
-    """An SMTP server's handler that keeps every message; it can refuse an address or stop accepting
-    messages after a number of them (a temporary failure, as a full queue gives)."""
-
-    def __init__(self):
-        self.mails: list[Mail] = []
-        self.refuse: set[str] = set()
-        self.accept_only: int | None = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.accept_only is not None and len(self.mails) >= self.accept_only:
-            return "451 4.3.0 queue full, try again later"
-        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos),
-                               message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp(app):
-    """A real SMTP server on a free loopback port, configured as the app's mail server."""
-    collector = Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
-    yield collector
-    controller.stop()
-
 
 def upload(client, round_id: int, content: bytes, name: str = "adressen.txt"):
     page = f"/beheer/rondes/{round_id}"

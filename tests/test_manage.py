@@ -18,7 +18,8 @@ PASSWORD = "een lang wachtwoord"
 ROLES = ("lezer", "manager", "beheerder")
 RANK = {None: 0, "lezer": 1, "manager": 2, "beheerder": 3}
 # Values for the variable parts of management URLs; a new route with a new variable must add one here.
-URL_VALUES = {"key": "client_support", "fmt": "svg", "round_id": "1", "user_id": "1", "questionnaire": "partner",
+URL_VALUES = {"key": "client_support", "fmt": "svg", "round_id": "1", "user_id": "1", "token_id": "1",
+              "questionnaire": "partner", "device_id": "1",
               "dialect": "dutch"}  # dialect: a default of the download rules, not in their path
 
 
@@ -119,7 +120,8 @@ def management_rules(app):
 
 #: The steps of logging in, open to visitors who are not logged in yet (tests/test_second_factor.py and
 #: tests/test_single_sign_on.py walk them).
-LOGIN_STEPS = ("auth.login", "auth.second_factor", "auth.sso_login", "auth.sso_callback")
+LOGIN_STEPS = ("auth.login", "auth.second_factor", "auth.sso_login", "auth.sso_callback", "auth.forgot_password",
+               "auth.set_password")
 
 
 def test_every_management_route_answers_each_role_as_its_declared_role_says(app, accounts):

@@ -157,3 +157,22 @@ def test_duplicate_rounds_are_merged_into_the_oldest_and_a_second_is_refused(bar
         with pytest.raises(IntegrityError), db.engine.begin() as connection:
             connection.execute(insert_round, {"i": 9, "q": "partner", "p": "2026-H1", "o": "2026-01-01",
                                               "c": "2026-01-02", "n": None})
+
+
+def test_tokens_made_before_scopes_become_read_tokens_of_the_command_line(bare_app):
+    """Tokens made before scopes existed read the KPIs (all they could do) and were made with the CLI."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    insert_token = text("INSERT INTO api_token (name, token_hash, created_at, revoked) "
+                        "VALUES (:name, :hash, '2026-01-01 00:00:00', false)")
+    with bare_app.app_context():
+        flask_migrate.upgrade(revision="b7c3e9a1d5f2")  # the one before scopes
+        with db.engine.begin() as connection:
+            connection.execute(insert_token, {"name": "dashboard", "hash": "a" * 64})
+        flask_migrate.upgrade(revision="b7e3a1d9c4f2")
+        rows = db.session.execute(text("SELECT name, scope, owner FROM api_token")).all()
+        assert [tuple(row) for row in rows] == [("dashboard", "read", "cli")]
+        db.session.remove()
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(text("UPDATE api_token SET scope = 'write'"))

@@ -26,8 +26,8 @@ from surveys.services.users import create_user
 from .attack.common import csrf_token, log_in
 from .attack.conftest import close, prepared_app
 from .helpers import GOOD_ANSWERS, open_round
+from .mailbox import LINK, Collector
 from .server import ROOT, SERVER_SECRET, free_port, gunicorn_server
-from .test_invitations import LINK, Collector
 from .test_monitoring import samples, value
 
 pytestmark = pytest.mark.server

@@ -185,20 +185,20 @@ def test_api_needs_a_valid_token_and_a_period(app, client):
         token = create_token("rapportage")
     assert client.get("/api/v1/kpis?period=2026-H1").status_code == 401
     wrong = client.get("/api/v1/kpis?period=2026-H1", headers={"Authorization": "Bearer svy_guess"})
-    assert wrong.status_code == 401 and "API token" in wrong.get_json()["error"]
+    assert wrong.status_code == 401 and "API token" in wrong.get_json()["detail"]
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/kpis", headers=auth).status_code == 400
     bad = client.get("/api/v1/kpis?period=2026-H9", headers=auth)
-    assert bad.status_code == 400 and "geen periode" in bad.get_json()["error"]
+    assert bad.status_code == 400 and "geen periode" in bad.get_json()["detail"]
     unknown = client.get("/api/v1/kpis?period=2026-H1&kpi=nope", headers=auth)
-    assert unknown.status_code == 400 and "onbekende KPI" in unknown.get_json()["error"]
+    assert unknown.status_code == 400 and "onbekende KPI" in unknown.get_json()["detail"]
     only = client.get("/api/v1/kpis?period=2026-H1&kpi=gemeente_cooperation", headers=auth)
     assert [entry["kpi"] for entry in only.get_json()] == ["gemeente_cooperation"]
 
 
 def test_api_errors_are_json_too(database_url):
-    """An error the API itself did not write (a wrong path, a wrong method, the rate limit) is JSON as well,
-    never the respondents' HTML error page."""
+    """An error the API itself did not write (a wrong path, a wrong method, the rate limit) is a problem
+    (RFC 9457) as well, never the respondents' HTML error page."""
     from .conftest import make_app
 
     app = make_app(database_url, RATELIMIT_ENABLED=True, API_LIMIT="2 per minute")
@@ -208,17 +208,18 @@ def test_api_errors_are_json_too(database_url):
     client = app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
     missing = client.get("/api/v1/results", headers=auth)
-    assert (missing.status_code, missing.mimetype) == (404, "application/json")
-    assert "not found" in missing.get_json()["error"].lower()
+    assert (missing.status_code, missing.mimetype) == (404, "application/problem+json")
+    assert "not found" in missing.get_json()["detail"].lower()
     posted = client.post("/api/v1/kpis?period=2026-H1", headers=auth)
-    assert (posted.status_code, posted.mimetype) == (405, "application/json")
+    assert (posted.status_code, posted.mimetype) == (405, "application/problem+json")
     assert "GET" in posted.headers["Allow"]
     statuses = [client.get("/api/v1/kpis?period=2026-H1", headers=auth).status_code for _ in range(3)]
     limited = client.get("/api/v1/kpis?period=2026-H1", headers=auth)
     assert statuses == [200, 200, 429]
-    assert (limited.status_code, limited.mimetype) == (429, "application/json")
-    assert limited.get_json() == {"error": "too many requests from this address; try again after the seconds in "
-                                           "Retry-After"}
+    assert (limited.status_code, limited.mimetype) == (429, "application/problem+json")
+    assert limited.get_json() == {"type": "about:blank", "title": "Too Many Requests", "status": 429,
+                                  "detail": "too many requests from this address; try again after the seconds in "
+                                            "Retry-After"}
     assert 1 <= int(limited.headers["Retry-After"]) <= 60  # the window of "2 per minute"
     with app.app_context():
         db.session.remove()

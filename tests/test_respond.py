@@ -10,7 +10,7 @@ from surveys.extensions import db
 from surveys.models import Answer, Response
 from surveys.services.rounds import hash_code
 
-from .helpers import GOOD_ANSWERS, codes_for, counts, csrf_token, fill_in, open_round
+from .helpers import GOOD_ANSWERS, codes_for, counts, csrf_token, fill_in, open_round, page_tokens, register_tablet
 
 CLOSED_QUESTIONS = {"client": 11, "partner": 8, "gemeente": 6, "medewerker": 8}
 
@@ -58,14 +58,15 @@ def test_clients_at_the_office_answer_one_after_another_on_the_open_link(app, cl
         elif client_round == "closed":
             open_round("client", days_back=30, days_ahead=-1)
 
+    register_tablet(client)
     page = client.get("/q/client")
     assert page.status_code == 200
     assert page.get_data(as_text=True).count("<fieldset") == CLOSED_QUESTIONS["client"]
     for _ in range(2):
         reply = fill_in(client, "/q/client", GOOD_ANSWERS["client"])
         assert reply.status_code == 303
-        assert reply.headers["Location"].endswith("/bedankt")
-        assert "Dank u wel" in client.get(reply.headers["Location"]).get_data(as_text=True)
+        assert reply.headers["Location"].endswith("/q/client/volgende")
+        assert "Volgende persoon" in client.get(reply.headers["Location"]).get_data(as_text=True)
 
     with app.app_context():
         responses = db.session.scalars(select(Response)).all()
@@ -79,6 +80,7 @@ def test_only_the_client_questionnaire_has_an_open_link(app, client, questionnai
     with app.app_context():
         if questionnaire != "onbekend":
             open_round(questionnaire)
+    register_tablet(client)
     page = client.get(f"/q/{questionnaire}")
     assert page.status_code == 404
     assert "Pagina niet gevonden" in page.get_data(as_text=True)
@@ -175,11 +177,15 @@ def test_the_accessibility_statement_is_linked_from_every_respondent_page(app, c
     with app.app_context():
         used, fresh = codes_for(open_round("client"), 2)
     thanks = fill_in(client, f"/r/{used}", GOOD_ANSWERS["client"]).headers["Location"]
+    not_a_tablet = client.get("/q/client")
+    register_tablet(client)
     token = csrf_token(client.get("/q/client").get_data(as_text=True))
     pages = {
         "form by code": (client.get(f"/r/{fresh}"), 200),
+        "open link not on a tablet": (not_a_tablet, 403),
         "open link form": (client.get("/q/client"), 200),
         "thanks": (client.get(thanks), 200),
+        "next person": (client.get("/q/client/volgende"), 200),
         "form with errors": (client.post("/q/client", data={"csrf_token": token}), 422),
         "used code": (client.get(f"/r/{used}"), 410),
         "unknown code": (client.get("/r/onbekend"), 404),
@@ -213,11 +219,12 @@ def test_a_post_that_finds_the_database_locked_gets_the_503_page_and_stores_noth
         db.create_all()
         seed()
     client = app.test_client()
+    register_tablet(client)
     page = client.get("/q/client")
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # the write lock, held
     try:
-        reply = client.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": csrf_token(page.text)})
+        reply = client.post("/q/client", data={**GOOD_ANSWERS["client"], **page_tokens(page.text)})
     finally:
         other.execute("ROLLBACK")
         other.close()

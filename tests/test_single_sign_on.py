@@ -24,6 +24,7 @@ from surveys.services.questionnaires import seed
 from surveys.services.users import create_user
 
 from .conftest import make_app
+from .helpers import codes_for, open_round
 from .production.conftest import make_certificate
 from .server import free_port
 
@@ -228,7 +229,9 @@ def test_with_password_login_off_only_the_provider_lets_staff_in(site):
     assert 'href="/beheer/inloggen/sso"' in page and 'name="password"' not in page
 
     # A valid form token of this browser (the login page has no form now), so only the switch can refuse.
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/q/client").get_data(as_text=True))
+    with app.app_context():
+        (code,) = codes_for(open_round("client"))
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(f"/r/{code}").get_data(as_text=True))
     refused = client.post("/beheer/inloggen", data={"email": "manager@example.nl", "password": PASSWORD,
                                                     "csrf_token": token.group(1)})
     assert refused.status_code == 403

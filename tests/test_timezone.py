@@ -15,7 +15,7 @@ from surveys.periods import local_date, today
 from surveys.services.rounds import create_round
 
 from .conftest import make_app
-from .helpers import GOOD_ANSWERS, codes_for, fill_in
+from .helpers import GOOD_ANSWERS, codes_for, fill_in, register_tablet
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NEW_YEARS_EVE_2330_UTC = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January 2027 in Amsterdam
@@ -62,13 +62,14 @@ def test_a_response_at_2330_utc_on_new_years_eve_belongs_to_the_next_years_first
                                      closes_on=date(2027, 2, 15), population=20)
         partner_round_id = partner_round.id
         (code,) = codes_for(partner_round)
+    register_tablet(client)
 
     with time_machine.travel(NEW_YEARS_EVE_2330_UTC, tick=False):
         assert datetime.now(UTC) == NEW_YEARS_EVE_2330_UTC  # the machine's clock, as the app reads it
         tablet = fill_in(client, "/q/client", GOOD_ANSWERS["client"])
         by_code = fill_in(client, f"/r/{code}", GOOD_ANSWERS["partner"])
 
-    assert (tablet.status_code, tablet.headers["Location"]) == (303, "/bedankt")
+    assert (tablet.status_code, tablet.headers["Location"]) == (303, "/q/client/volgende")
     assert (by_code.status_code, by_code.headers["Location"]) == (303, "/bedankt")
     with app.app_context():
         assert stored_responses() == [

@@ -3,7 +3,7 @@ questionnaire (DESIGN.md section 6). Periods that already have responses start u
 publishes them (or `run-due` does, SURVEYS_PUBLISH_AFTER_DAYS after their end).
 
 Revision ID: f2a6c9d3b1e7
-Revises: d4e8b2c1f7a9
+Revises: b7e3a1d9c4f2
 Create Date: 2026-12-02 00:10:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f2a6c9d3b1e7'
-down_revision = 'd4e8b2c1f7a9'
+down_revision = 'b7e3a1d9c4f2'
 branch_labels = None
 depends_on = None
 

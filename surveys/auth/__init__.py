@@ -8,11 +8,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from ..extensions import limiter, login_manager
+from ..services import password_links, users
 from ..services import second_factor as second_factors
-from ..services import users
+from ..services.mail import MailError
 from ..urls import local_target
 
 bp = Blueprint("auth", __name__, url_prefix="/beheer")
@@ -209,6 +210,79 @@ def change_password():
     if request.method == "POST":
         status = 400
     return render_template("auth/password.html", form=form), status
+
+
+def _an_address(form, field) -> None:
+    try:
+        users.valid_email(field.data)
+    except users.UserError:
+        raise ValidationError("Vul een geldig e-mailadres in, zoals naam@example.nl.") from None
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("E-mailadres", validators=[InputRequired("Vul uw e-mailadres in."), Length(max=254),
+                                                  _an_address])
+
+
+class NewPasswordForm(FlaskForm):
+    new = PasswordField("Nieuw wachtwoord", validators=[InputRequired("Vul een nieuw wachtwoord in."),
+                                                        Length(max=1000)])
+    repeat = PasswordField("Nieuw wachtwoord nog een keer", validators=[
+        InputRequired("Vul het nieuwe wachtwoord nog een keer in."),
+        EqualTo("new", "De twee nieuwe wachtwoorden zijn niet gelijk.")])
+
+
+def _password_login_only() -> None:
+    if not current_app.config["PASSWORD_LOGIN"]:
+        abort(404)
+
+
+@bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    """Ask for a link to choose a new password. The answer is the same whether or not the address has an
+    account (and when the mail server fails), so the page tells nobody who works here."""
+    _password_login_only()
+    form = ForgotForm()
+    if form.validate_on_submit():
+        user = password_links.active_account(form.email.data)
+        if user is not None:
+            try:
+                password_links.mail_link(user, "reset", current_app.config["BASE_URL"])
+            except MailError as error:
+                current_app.logger.warning("password link not mailed: %s", error)
+        return render_template("auth/forgot.html", form=form, sent=True, address=users.normalise_email(form.email.data),
+                               hours=password_links.HOURS["reset"])
+    return render_template("auth/forgot.html", form=form, sent=False), 400 if request.method == "POST" else 200
+
+
+@bp.route("/wachtwoord-instellen/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def set_password(token: str):
+    """Choose a password through a one-time link (a new account, or a forgotten password). Afterwards every
+    session of the account has ended and its owner logs in with the new password."""
+    _password_login_only()
+    try:
+        user, purpose = password_links.account_of(token)
+    except password_links.LinkError as error:
+        return render_template("auth/link_problem.html", problem=f"{str(error).capitalize()}."), 410
+    form = NewPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            password_links.set_password(token, form.new.data)
+        except password_links.LinkError as error:
+            return render_template("auth/link_problem.html", problem=f"{str(error).capitalize()}."), 410
+        except users.UserError as error:
+            form.new.errors = [f"{str(error).capitalize()}."]
+            status = 400
+        else:
+            session.clear()
+            flash("Uw wachtwoord is ingesteld. U kunt nu inloggen.")
+            return redirect(url_for("auth.login"), code=303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/set_password.html", form=form, email=user.email, new=purpose == "set"), status
 
 
 class EnrolForm(FlaskForm):

@@ -3,9 +3,9 @@ per area."""
 
 from flask import Flask
 
-from . import accounts, charts, plan, publication, questionnaires, reports, responses, retention, rounds
+from . import accounts, charts, due, plan, publication, questionnaires, reports, responses, retention, rounds
 
-AREAS = (questionnaires, rounds, plan, responses, publication, reports, charts, accounts, retention)
+AREAS = (questionnaires, rounds, plan, responses, publication, reports, charts, accounts, retention, due)
 
 
 def register(app: Flask) -> None:

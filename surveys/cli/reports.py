@@ -10,7 +10,7 @@ from ..formatting import DATA_PROBLEM, kpi_figures, n_text, nl_number, nl_percen
 from ..periods import PeriodError, parse_period
 from ..services import publication
 from ..services.reports import KpiReport, ReportError, kpi_results
-from ..services.tokens import TokenError, create_token, revoke_token
+from ..services.tokens import SCOPES, TokenError, create_token, revoke_token
 
 VERDICT_TEXT = {
     "boven_norm": "boven norm", "onder_norm": "onder norm",
@@ -123,10 +123,12 @@ def api_token_group():
 
 @api_token_group.command("create")
 @click.argument("name")
-def api_token_create(name):
+@click.option("--scope", type=click.Choice(sorted(SCOPES)), default="read", show_default=True,
+              help="read: GET /api/v1/kpis; invite: POST /api/v1/invitations")
+def api_token_create(name, scope):
     """Create a token called NAME and print it once; only its hash is kept."""
     try:
-        token = create_token(name)
+        token = create_token(name, scope)
     except TokenError as error:
         raise click.BadParameter(str(error), param_hint="NAME") from None
     click.echo(token)

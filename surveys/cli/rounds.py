@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .. import periods
+from ..exports import neutralise
 from ..periods import PeriodError, parse_period
 from ..questionnaires import QUESTIONNAIRE_KEYS
 from ..services.invitations import round_stats
@@ -80,7 +81,7 @@ def invite_command(round_id, count, out):
         writer.writerow(["code", "url"])
         with click.progressbar(length=count, label="codes") as bar:
             for codes in issue_codes(round_, count):
-                writer.writerows([code, f"{base}/r/{code}"] for code in codes)
+                writer.writerows([neutralise(code), neutralise(f"{base}/r/{code}")] for code in codes)
                 bar.update(len(codes))
     click.echo(f"{count} links for round {round_id} ({round_.questionnaire} {round_.period}) written to {out}")
 

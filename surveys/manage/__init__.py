@@ -12,6 +12,7 @@ bp.before_request(enrolment_first)
 #: (endpoint, menu label, least role) of each management area; the modules below add theirs.
 MENU: list[tuple[str, str, str]] = [("manage.rounds", "Meetrondes", "manager"),
                                     ("manage.downloads", "Downloads", "manager"),
+                                    ("manage.kiosk", "Tablet", "manager"),
                                     ("manage.users", "Gebruikers", "beheerder"),
                                     ("manage.audit_log", "Logboek", "beheerder"),
                                     ("manage.retention", "Bewaartermijnen", "beheerder")]
@@ -26,4 +27,4 @@ def management_menu():
     return {"manage_menu": manage_menu}
 
 
-from . import admin, dashboard, downloads, kpi, rounds  # noqa: E402,F401  (views register themselves on bp)
+from . import admin, dashboard, downloads, kiosk, kpi, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)

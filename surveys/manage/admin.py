@@ -1,20 +1,22 @@
 """The beheerder's pages: staff accounts and roles, the audit log, and retention (purge)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, Regexp, ValidationError
 
-from .. import periods
+from .. import exports, periods
 from ..auth import role_required
 from ..extensions import db
 from ..models import ROLES
-from ..services import audit, retention, second_factor, users
+from ..services import audit, password_links, retention, second_factor, users
+from ..services.mail import MailError
 from . import bp
+from .downloads import CSV_TYPE, StreamInOwnContext, attachment
 
 ROLE_LABELS = {
     "beheerder": "Beheerder (gebruikers, bewaartermijnen, logboek en alles van de manager)",
@@ -39,6 +41,9 @@ ACTION_LABELS = {
     "second_factor_optional": "Tweede factor niet meer verplicht",
     "password_changed": "Wachtwoord gewijzigd",
     "password_change_failed": "Wachtwoord wijzigen mislukt (huidig wachtwoord fout)",
+    "password_link_sent": "Link voor wachtwoord gemaild",
+    "password_set_by_link": "Wachtwoord gekozen via link (nieuw account)",
+    "password_reset_by_link": "Nieuw wachtwoord gekozen via link",
     "export": "Download",
     "free_text_viewed": "Open antwoorden bekeken",
     "user_created": "Account aangemaakt",
@@ -47,8 +52,11 @@ ACTION_LABELS = {
     "user_deactivated": "Account gedeactiveerd",
     "purge": "Opgeschoond (bewaartermijnen)",
     "invitations_sent": "Uitnodigingen verstuurd",
+    "kiosk_registered": "Tablet geregistreerd",
+    "kiosk_revoked": "Tablet ingetrokken",
+    "api_token_created": "API-sleutel gemaakt",
+    "api_token_revoked": "API-sleutel ingetrokken",
 }
-AUDIT_LIMIT = 500
 
 
 
@@ -82,11 +90,6 @@ class NewUserForm(FlaskForm):
     ])
     # Text fields checked against the known values: the templates draw the <select> themselves.
     role = StringField("Rol", validators=[InputRequired(ROLE_MESSAGE), AnyOf(ROLES, message=ROLE_MESSAGE)])
-    password = PasswordField("Beginwachtwoord", validators=[
-        InputRequired("Vul een beginwachtwoord in."),
-        Length(min=users.MIN_PASSWORD_LENGTH, max=1000,
-               message=f"Het wachtwoord moet minstens {users.MIN_PASSWORD_LENGTH} tekens lang zijn."),
-    ])
 
 
 class RoleForm(FlaskForm):
@@ -101,7 +104,7 @@ class ActiveForm(FlaskForm):
 def _users_page(new_form: NewUserForm | None = None, row_errors: dict | None = None, status: int = 200):
     return render_template("manage/admin_users.html", accounts=users.list_users(),
                            new_form=new_form or NewUserForm(formdata=None), row_errors=row_errors or {},
-                           role_labels=ROLE_LABELS, roles=ROLES, local_day=local_day,
+                           role_labels=ROLE_LABELS, roles=ROLES, local_day=local_day, has_password=users.has_password,
                            second_factor_required=second_factor.required()), status
 
 
@@ -122,19 +125,19 @@ def users_page():
 @bp.route("/gebruikers/nieuw", methods=["POST"])
 @role_required("beheerder")
 def create_user():
-    """Make an account with the e-mail address, role and first password the beheerder typed."""
+    """Make an account with the e-mail address and role the beheerder typed, and mail its owner a one-time
+    link to choose the password: the beheerder never knows it."""
     form = NewUserForm()
     if not form.validate_on_submit():
         duplicate = any(message.startswith("Er is al een account") for message in form.email.errors)
         return _users_page(form, status=409 if duplicate else 400)
     try:
-        user = users.create_user(form.email.data, form.password.data, form.role.data, actor=current_user.email)
+        user = users.create_user(form.email.data, None, form.role.data, actor=current_user.email)
     except users.UserError as error:
-        # Next to the field it is about (the password rules, the address), else above the form.
+        # Next to the field it is about (the address), else above the form.
         message = f"{str(error).capitalize()}."
-        field = form.password if "wachtwoord" in message else form.email if "e-mailadres" in message else None
-        if field is not None:
-            field.errors = [message]
+        if "e-mailadres" in message:
+            form.email.errors = [message]
         else:
             form.form_errors.append(message)
         return _users_page(form, status=400)
@@ -142,7 +145,30 @@ def create_user():
         db.session.rollback()
         form.email.errors = [f"Er is al een account voor {users.normalise_email(form.email.data)}."]
         return _users_page(form, status=409)
-    flash(f"Account {user.email} aangemaakt met de rol {user.role}. Geef het beginwachtwoord veilig door.")
+    flash(f"Account {user.email} aangemaakt met de rol {user.role}. {_mail_link(user)}")
+    return redirect(url_for("manage.users"), code=303)
+
+
+def _mail_link(user) -> str:
+    """Mail the account a link to choose its password (a new one while it has none yet); says how that went."""
+    purpose = "reset" if users.has_password(user) else "set"
+    try:
+        password_links.mail_link(user, purpose, current_app.config["BASE_URL"])
+    except MailError as error:
+        return f"De mail met de link is niet verstuurd: {error} Probeer het later opnieuw met 'Link sturen'."
+    return (f"{user.email} krijgt een mail met een link om een wachtwoord te kiezen. De link werkt één keer, "
+            f"{password_links.HOURS[purpose]} uur lang.")
+
+
+@bp.route("/gebruikers/<int:user_id>/link", methods=["POST"])
+@role_required("beheerder")
+def send_password_link(user_id: int):
+    """Mail an account a new link to choose its password: when its first mail got lost or it forgot it."""
+    user = _account_or_404(user_id)
+    if not user.active:
+        return _users_page(row_errors={user.id: "Een gedeactiveerd account krijgt geen link. Activeer het eerst."},
+                           status=409)
+    flash(_mail_link(user))
     return redirect(url_for("manage.users"), code=303)
 
 
@@ -223,19 +249,58 @@ def set_active(user_id: int):
     return redirect(url_for("manage.users"), code=303)
 
 
+#: Events per page of the audit log.
+AUDIT_PAGE = 100
+
+
+def _audit_selection() -> tuple[audit.Selection, dict[str, str]]:
+    """The filters of the query string, and a Dutch message per filter that could not be read (that filter
+    then does not apply)."""
+    args, problems = request.args, {}
+    action = args.get("actie") or None
+    if action is not None and action not in ACTION_LABELS:
+        problems["actie"], action = "Onbekende actie; kies een actie uit de lijst.", None
+    actor = (args.get("wie") or "").strip() or None
+    if actor is not None and len(actor) > 254:
+        problems["wie"], actor = "Vul hoogstens 254 tekens in (een e-mailadres of een deel ervan).", None
+    days = {}
+    for name in ("van", "tot"):
+        try:
+            days[name] = date.fromisoformat(args[name]) if args.get(name) else None
+        except ValueError:
+            problems[name], days[name] = "Vul een datum in als 2026-12-31.", None
+    if days["van"] and days["tot"] and days["tot"] < days["van"]:
+        problems["tot"], days["tot"] = "De datum 'tot en met' ligt vóór de datum 'van'.", None
+    return audit.Selection(action, actor, days["van"], days["tot"]), problems
+
+
 @bp.route("/logboek")
 @role_required("beheerder")
 def audit_log():
-    """The audit log, newest first: who did what, when; ?actie= shows one kind of event."""
-    action = request.args.get("actie") or None
-    error = None
-    if action is not None and action not in ACTION_LABELS:
-        error = "Onbekende actie; kies een actie uit de lijst."
-        action = None
-    events = audit.recent(limit=AUDIT_LIMIT, action=action)
-    return render_template("manage/admin_audit.html", events=events, action=action, error=error,
-                           labels=ACTION_LABELS, limit=AUDIT_LIMIT, local_time=local_time,
-                           zone=zone_name()), 400 if error else 200
+    """The audit log, newest first, a page at a time: who did what, when; filtered by kind of event,
+    person and days."""
+    selection, problems = _audit_selection()
+    number = request.args.get("pagina", "1")
+    number = int(number) if number.isdigit() and 0 < int(number) < 10**6 else 1
+    events, total = audit.page(selection, number, AUDIT_PAGE)
+    pages = max(1, -(-total // AUDIT_PAGE))
+    filters = {name: request.args[name] for name in ("actie", "wie", "van", "tot")
+               if request.args.get(name) and name not in problems}
+    return render_template("manage/admin_audit.html", events=events, selection=selection, problems=problems,
+                           labels=ACTION_LABELS, local_time=local_time, zone=zone_name(), total=total,
+                           page=min(number, pages), pages=pages, filters=filters, args=request.args), \
+        400 if problems else 200
+
+
+@bp.route("/logboek.csv")
+@role_required("beheerder")
+def audit_log_csv():
+    """The selected events as CSV (UTF-8 with BOM, ; and the organisation's local times), audited."""
+    selection, problems = _audit_selection()
+    if problems:
+        abort(400, description=" ".join(problems.values()))
+    lines = exports.audit_log_csv(audit.every(selection), local_time, ACTION_LABELS)
+    return attachment(StreamInOwnContext(lines), CSV_TYPE, "logboek.csv", "logboek")
 
 
 def _retention_page(error: str | None = None, status: int = 200):

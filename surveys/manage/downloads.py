@@ -47,7 +47,7 @@ def _questionnaire_or_404(key: str, period: Period) -> Questionnaire:
     abort(404)
 
 
-class _StreamInOwnContext:
+class StreamInOwnContext:
     """The chunks of a generator that queries the database, made inside an app context of their own.
 
     That app context lives in a contextvars.Context of this stream, entered only while a chunk is made, so
@@ -77,7 +77,7 @@ class _StreamInOwnContext:
     __del__ = close  # a response nobody closed: still end the app context where it began
 
 
-def _attachment(body, mimetype: str, filename: str, what: str) -> Response:
+def attachment(body, mimetype: str, filename: str, what: str) -> Response:
     """The file as a download, audited first: the event lands even if the client breaks off the stream."""
     audit.record("export", actor=current_user.email, detail=what)
     response = Response(body, mimetype=mimetype)
@@ -106,7 +106,7 @@ def kpi_results_csv(dialect: str):
     suffix, name = CSV_VARIANTS[dialect]
     # The CSV writers stream rows computed here and now: their generators need no context.
     body = exports.kpi_results_csv(kpi_results(period), dialect=dialect)
-    return _attachment(body, CSV_TYPE, f"kpi-resultaten-{period}{suffix}.csv",
+    return attachment(body, CSV_TYPE, f"kpi-resultaten-{period}{suffix}.csv",
                        f"kpi-resultaten {name} {period}")
 
 
@@ -119,7 +119,7 @@ def item_summaries_csv(questionnaire: str, dialect: str):
     definition = _questionnaire_or_404(questionnaire, period)
     suffix, name = CSV_VARIANTS[dialect]
     body = exports.item_summaries_csv(definition, period, item_summaries(definition, period), dialect=dialect)
-    return _attachment(body, CSV_TYPE, f"vragen-{questionnaire}-{period}{suffix}.csv",
+    return attachment(body, CSV_TYPE, f"vragen-{questionnaire}-{period}{suffix}.csv",
                        f"vragen {questionnaire} {name} {period}")
 
 
@@ -130,7 +130,7 @@ def workbook():
     period = _period()
     summaries = {q: item_summaries(q, period) for q in questionnaires_in(period)}
     body = exports.kpi_results_xlsx(kpi_results(period), summaries, period=period)
-    return _attachment(body, XLSX_TYPE, f"waardering-{period}.xlsx", f"werkmap {period}")
+    return attachment(body, XLSX_TYPE, f"waardering-{period}.xlsx", f"werkmap {period}")
 
 
 @bp.route("/downloads/<questionnaire>/antwoorden.csv", defaults={"dialect": "international"})
@@ -145,7 +145,7 @@ def raw_responses_csv(questionnaire: str, dialect: str):
         body = exports.raw_responses_csv(questionnaire, period=period, dialect=dialect)
     except exports.ExportError as error:
         abort(409, str(error))
-    return _attachment(_StreamInOwnContext(body), CSV_TYPE, f"antwoorden-{questionnaire}-{period}{suffix}.csv",
+    return attachment(StreamInOwnContext(body), CSV_TYPE, f"antwoorden-{questionnaire}-{period}{suffix}.csv",
                        f"antwoorden {questionnaire} {name} {period}")
 
 
@@ -156,5 +156,5 @@ def halfyear_report():
     from ..report_pdf import halfyear_report_pdf  # reportlab loads with the first report, not with the app
 
     period = _period()
-    return _attachment(halfyear_report_pdf(period), "application/pdf", f"waardering-{period}.pdf",
+    return attachment(halfyear_report_pdf(period), "application/pdf", f"waardering-{period}.pdf",
                        f"halfjaarrapport {period}")

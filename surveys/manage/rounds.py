@@ -14,9 +14,11 @@ from wtforms.validators import AnyOf, InputRequired, Optional
 from .. import periods
 from ..auth import role_required
 from ..periods import half_year_of
-from ..services import audit, invitations, letters, mail, planner
+from ..services import audit, due, invitations, letters, mail, planner
+from ..services.questionnaires import current_version, definition_of
 from ..services.rounds import RoundError, close_round, create_round, delete_round, get_round, update_round
 from . import bp
+from .admin import local_time
 
 QUESTIONNAIRE_LABELS = {
     "client": "Cliënten (na afsluiting)",
@@ -159,10 +161,17 @@ def _round_page(round_id: int, status: int = 200, *, codes_form=None, addresses_
         codes_form=codes_form or CodesForm(formdata=None),
         addresses_form=addresses_form or AddressesForm(formdata=None), problems=problems or [], error=error,
         reminder_targets=mail.reminder_targets(round_id), closed=stats.round.closes_on < periods.today(),
-        plan=_plan_or_none(stats.round),
+        plan=_plan_or_none(stats.round), schedule=_schedule(stats.round), local_time=local_time,
         edit_form=edit_form or EditRoundForm(formdata=None, obj=stats.round),
         limits={"pdf": letters.MAX_LETTERS, "csv": letters.MAX_LINKS,
                 "addresses": mail.MAX_ADDRESSES}), status
+
+
+def _schedule(round_) -> dict:
+    """What happens to the round by itself: the next automatic reminder and what `run-due` did last."""
+    questionnaire = definition_of(current_version(round_.questionnaire))
+    return {"next_reminder": due.next_reminder(round_), "days": questionnaire.reminder_days,
+            "max": questionnaire.max_reminders, "last_run": due.last_run()}
 
 
 def _plan_or_none(round_):

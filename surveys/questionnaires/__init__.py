@@ -106,6 +106,11 @@ class Item:
         return MISSING_LABELS[code]
 
 
+#: Reminders by `run-due` when a questionnaire's file says nothing: a week after the invitation, twice at most;
+#: a half-year round's fieldwork of about three weeks (reference/domain.md) then holds both.
+REMINDER_DAYS, MAX_REMINDERS = 7, 2
+
+
 @dataclass(frozen=True)
 class Questionnaire:
     key: str
@@ -116,6 +121,8 @@ class Questionnaire:
     reporting: tuple[str, ...]
     items: tuple[Item, ...]
     definition: dict  # the checked file contents, as stored with each version
+    reminder_days: int = REMINDER_DAYS  # `run-due` reminds an unused mailed code this many days after
+    max_reminders: int = MAX_REMINDERS  # the invitation or the last reminder, this many times at most
 
     @property
     def min_n(self) -> int:
@@ -190,7 +197,8 @@ class _Checker:
 
 _ITEM_FIELDS = {"key", "type", "required", "background", "text", "hint", "missing", "nvt_label", "options",
                 "max_length"}
-_QUESTIONNAIRE_FIELDS = {"key", "title", "intro", "min_n", "open_link", "reporting", "items"}
+_QUESTIONNAIRE_FIELDS = {"key", "title", "intro", "min_n", "open_link", "reporting", "reminder_days",
+                         "max_reminders", "items"}
 
 
 def _parse_option(check: _Checker, data: Any, where: str) -> Option | None:
@@ -279,6 +287,10 @@ def parse_questionnaire(data: dict, source: str) -> Questionnaire:
     open_link = data.get("open_link", False)
     if not isinstance(open_link, bool):
         check.fail("open_link", "must be true or false")
+    reminder_days, max_reminders = data.get("reminder_days", REMINDER_DAYS), data.get("max_reminders", MAX_REMINDERS)
+    for name, value, low, high in (("reminder_days", reminder_days, 1, 90), ("max_reminders", max_reminders, 0, 5)):
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            check.fail(name, f"must be a whole number from {low} to {high}, not {value!r}")
     reporting = data.get("reporting", ["half_year"])
     if not isinstance(reporting, list) or not reporting or any(r not in PERIOD_KINDS for r in reporting):
         check.fail("reporting", f"must be a list drawn from {', '.join(PERIOD_KINDS)}")
@@ -295,7 +307,8 @@ def parse_questionnaire(data: dict, source: str) -> Questionnaire:
     title, intro = check.text(data, "title", ""), check.text(data, "intro", "")
     check.raise_if_any()
     return Questionnaire(key=key, title=title, intro=intro, own_min_n=min_n, open_link=open_link,
-                         reporting=tuple(reporting), items=items, definition=data)
+                         reporting=tuple(reporting), items=items, definition=data,
+                         reminder_days=reminder_days, max_reminders=max_reminders)
 
 
 def _read_toml(name: str) -> dict:

@@ -1,9 +1,13 @@
 """The respondent pages: a questionnaire behind a one-time code (/r/<code>) or an open link
-(/q/<questionnaire>), the thank-you page and the accessibility statement."""
+(/q/<questionnaire>), the thank-you page and the accessibility statement.
+
+The open link is the office tablet (DESIGN.md §4): it answers only a registered device (services.kiosk),
+each form page carries a one-time token, and after each response the session is emptied (language and
+CSRF token with it) and the next person starts on a page of their own."""
 
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
 from .. import monitoring
@@ -12,9 +16,10 @@ from ..extensions import csrf, limiter
 from ..i18n import current_language
 from ..periods import today  # the submission day; a response stores the day only, never the time
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
+from ..services import kiosk
 from ..services import questionnaires as questionnaire_service
 from ..services.responses import CodeAlreadyUsed, NewResponse, OpenRound, store_response
-from ..services.rounds import CodeStatus, look_up_code
+from ..services.rounds import CODE_LENGTH, CodeStatus, look_up_code, normalise_code
 from ..services.sql import ping
 
 bp = Blueprint("respond", __name__)
@@ -25,6 +30,7 @@ CODE_PAGES = {
     CodeStatus.USED: (410, "used"),
     CodeStatus.CLOSED: (410, "closed"),
     CodeStatus.NOT_YET_OPEN: (403, "not_yet_open"),
+    "sent": (409, "sent"),  # a tablet's form page sent a second time (Back, or a replay)
 }
 
 
@@ -76,39 +82,74 @@ def by_code(code: str):
 @bp.route("/q/<questionnaire>", methods=["GET", "POST"])
 @limiter.limit(_open_link_limit, methods=["POST"])
 def open_link(questionnaire: str):
-    """The open link of a questionnaire that allows one: the cliënt tablet at the office."""
+    """The open link of a questionnaire that allows one: the cliënt tablet at the office, and only there."""
+    _open_link_or_404(questionnaire)
+    device = request.cookies.get(kiosk.COOKIE)
+    if not kiosk.is_registered(device):
+        return render_template("respond/not_a_tablet.html"), 403
+    version = questionnaire_service.served_version(questionnaire)
+    return _answer(version, round_id=OpenRound.ON_ITS_DAY, channel="open", tablet=device)
+
+
+def _open_link_or_404(questionnaire: str) -> None:
     if questionnaire not in QUESTIONNAIRE_KEYS or not load_questionnaire(questionnaire).open_link:
         abort(404)
-    version = questionnaire_service.served_version(questionnaire)
-    return _answer(version, round_id=OpenRound.ON_ITS_DAY, channel="open")
 
 
-def _answer(version, *, round_id: int | OpenRound, channel: str, code_id: int | None = None):
-    """The form, and storing its answers in round `round_id`."""
+def _answer(version, *, round_id: int | OpenRound, channel: str, code_id: int | None = None,
+            tablet: str | None = None):
+    """The form, and storing its answers in round `round_id`. On the tablet (`tablet`: its device
+    token) each form page can be sent once."""
     if version is None:
         abort(503, description="not_seeded")
     questionnaire = questionnaire_service.definition_of(version)
     # refuse_unreadable_posts has checked the CSRF token of a post; the page writes the token itself.
     form = AnswerSheet(questionnaire, request.form if request.method == "POST" else None)
+    status, blank, stale = 200, None, False
     if request.method == "POST":
         if form.validate():
             try:
+                token_hash = kiosk.form_token_hash(request.form.get("form_token")) if tablet else None
                 store_response(version, NewResponse(today(), form.answer_values(), round_id),
-                               channel=channel, code_id=code_id)
+                               channel=channel, code_id=code_id, form_token_hash=token_hash)
             except CodeAlreadyUsed:
                 return _code_problem(CodeStatus.USED)
-            monitoring.response_stored(version.questionnaire, channel)
-            return redirect(url_for("respond.thanks"), code=303)
-        status = 422
-        blank = None
+            except kiosk.FormAlreadySent:
+                return _code_problem("sent")
+            except kiosk.FormTokenExpired:
+                # The answers are shown again, on a page with a fresh token: nothing is lost or stored twice.
+                status, stale = 400, True
+            else:
+                monitoring.response_stored(version.questionnaire, channel)
+                return _after_response(version.questionnaire, tablet)
+        else:
+            status = 422
     else:
         # Nothing on an empty form needs the database, but its answers will: during an outage a
         # respondent gets the "not available" page now, not after filling in every question.
         ping()
-        status = 200
         blank = _blank_questions(version.checksum, questionnaire)
-    return render_template("respond/form.html", questionnaire=questionnaire, form=form,
-                           blank_questions=blank), status
+    return render_template("respond/form.html", questionnaire=questionnaire, form=form, blank_questions=blank,
+                           form_token=kiosk.new_form_token() if tablet else None, stale=stale), status
+
+
+def _after_response(questionnaire: str, tablet: str | None):
+    """The personal thank-you page; on the tablet, the page for the next person, with nothing of this one
+    left in the session (the language, the CSRF token of the pages they saw). The device cookie is
+    renewed, so a tablet in use stays registered."""
+    if tablet is None:
+        return redirect(url_for("respond.thanks"), code=303)
+    session.clear()
+    reply = redirect(url_for("respond.next_person", questionnaire=questionnaire), code=303)
+    kiosk.set_device_cookie(reply, tablet)
+    return reply
+
+
+@bp.route("/q/<questionnaire>/volgende")
+def next_person(questionnaire: str):
+    """The tablet's page after a response: thanks, and the start for the next person, in Dutch."""
+    _open_link_or_404(questionnaire)
+    return render_template("respond/next_person.html", questionnaire=questionnaire)
 
 
 def _blank_questions(checksum: str, questionnaire) -> Markup:
@@ -123,9 +164,22 @@ def _blank_questions(checksum: str, questionnaire) -> Markup:
     return html
 
 
-def _code_problem(status: CodeStatus):
+def _code_problem(status: CodeStatus | str):
     http_status, page = CODE_PAGES[status]
     return render_template("respond/code_problem.html", problem=page), http_status
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"])
+def type_code():
+    """Type the code from a letter (any case, with or without dashes) instead of the whole link; on to the
+    questionnaire at /r/<code>. A POST, so the code is in no address that a log or the history keeps."""
+    if request.method == "POST":
+        code = normalise_code(request.form.get("code", "")[:64])
+        if len(code) == CODE_LENGTH:
+            return redirect(url_for("respond.by_code", code=code), code=303)
+        return render_template("respond/type_code.html", problem=True), 422
+    return render_template("respond/type_code.html", problem=False)
 
 
 @bp.route("/bedankt")

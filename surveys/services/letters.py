@@ -17,6 +17,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import update
 
+from ..exports import neutralise
 from ..extensions import db
 from ..models import QuestionnaireVersion, Round
 from ..periods import half_year_of
@@ -42,21 +43,31 @@ def links_csv(round_: Round, count: int, base_url: str) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["code", "url"])
     for codes in issue_codes(round_, count):
-        writer.writerows([code, link(base_url, code)] for code in codes)
+        # Codes and links hold no formula character where a field can start; neutralised all the same,
+        # so every CSV the service writes passes the one rule (a BASE_URL is configured text).
+        writer.writerows([neutralise(code), neutralise(link(base_url, code))] for code in codes)
     return out.getvalue().encode("utf-8-sig")
 
 
 def letters_pdf(round_: Round, count: int, base_url: str, today: date) -> bytes:
     """Make `count` codes and return one printable invitation letter per code, one per A4 page."""
     check_count(count, MAX_LETTERS, "brieven")
+    return _letters(round_, today, (link(base_url, code) for codes in issue_codes(round_, count) for code in codes))
+
+
+def letter_for_code(round_: Round, url: str, today: date) -> bytes:
+    """The letter for one code made elsewhere (by the API), given as its link."""
+    return _letters(round_, today, [url])
+
+
+def _letters(round_: Round, today: date, urls: Iterable[str]) -> bytes:
     text = wording(round_, today, channel="letter")
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     canvas.setTitle(f"Uitnodigingen {round_.questionnaire} {round_.period}")
     canvas.setAuthor("Stichting Sociaal Team Houten")
-    for codes in issue_codes(round_, count):
-        for code in codes:
-            _draw_letter(canvas, text, link(base_url, code))
+    for url in urls:
+        _draw_letter(canvas, text, url)
     canvas.save()
     return out.getvalue()
 
@@ -91,6 +102,7 @@ MARGIN = 25 * mm
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 BODY = ("Helvetica", 12, 17)  # font, size, leading
 QR_SIZE = 45 * mm
+CODE_PAGE = "/code"  # the page where a code from a letter is typed (respond.type_code)
 
 
 def _draw_letter(canvas: Canvas, text: Wording, url: str) -> None:
@@ -104,13 +116,20 @@ def _draw_letter(canvas: Canvas, text: Wording, url: str) -> None:
         y -= 21
     y -= 10
     y = _paragraphs(canvas, (text.greeting, *text.before_link), y)
-    size = _fitting_size(url, "Courier-Bold", 13, TEXT_WIDTH)
-    canvas.setFont("Courier-Bold", size)
+    size = _fitting_size(url, "Helvetica-Bold", 13, TEXT_WIDTH)
+    canvas.setFont("Helvetica-Bold", size)
     canvas.drawString(MARGIN, y, url)
     y -= 12 + 10
     y = _paragraphs(canvas, ("Of scan deze QR-code met de camera van uw telefoon:",), y)
     _draw_qr(canvas, url, MARGIN, y - QR_SIZE + 12, QR_SIZE)
     y -= QR_SIZE + 10
+    # The code alone, for whoever types rather than scans: a short address and 16 characters in groups.
+    base, _, code = url.rpartition("/r/")
+    y = _paragraphs(canvas, (f"Lukt dat niet? Ga dan naar {base}{CODE_PAGE} en vul deze code in. Hoofdletters of "
+                             "kleine letters maakt niet uit:",), y)
+    canvas.setFont("Helvetica-Bold", 18)
+    canvas.drawString(MARGIN, y - 4, code)
+    y -= 18 + 16
     y = _paragraphs(canvas, text.after_link, y)
     canvas.setFont(*BODY[:2])
     for line in text.closing:

@@ -223,7 +223,7 @@ def send_invitations(round_: Round, addresses: list[Address], mailer: Mailer, ba
         try:
             with transaction():
                 db.session.execute(insert(InvitationCode).values(
-                    round_id=round_id, code_hash=hash_code(code), used=False, email=address.email))
+                    round_id=round_id, code_hash=hash_code(code), used=False, email=address.email, invited_on=today))
                 mailer.send(invitation_mail(text, mailer.settings.sender, address.email, link(base_url, code)))
         except RecipientRefused:
             report.refused.append(address)
@@ -246,14 +246,16 @@ def reminder_targets(round_id: int) -> int:
         InvitationCode.round_id == round_id, *_REMINDABLE))
 
 
-def send_reminders(round_: Round, mailer: Mailer, base_url: str, today: date) -> SendReport:
-    """Remind every unused code with an address. The plain code is not stored, so the reminder rotates
-    it: one conditional UPDATE gives the row a new hash only while it is still unused (a code used
-    meanwhile is skipped, never reminded), and the new link is mailed; the old link stops working.
-    If the mail fails, the rotation is rolled back and the old link keeps working."""
+def send_reminders(round_: Round, mailer: Mailer, base_url: str, today: date, *, only: tuple = ()) -> SendReport:
+    """Remind every unused code with an address (and, for `run-due`, only those the conditions `only` say
+    are due). The plain code is not stored, so the reminder rotates it: one conditional UPDATE gives the row
+    a new hash only while it is still unused and due (a code used meanwhile, or reminded by another run at
+    the same moment, is skipped), and the new link is mailed; the old link stops working. If the mail
+    fails, the rotation is rolled back and the old link keeps working."""
     check_open(round_, today)
     round_id, text = round_.id, wording(round_, today, channel="mail", reminder=True)
-    ids = list(db.session.scalars(select(InvitationCode.id).where(InvitationCode.round_id == round_id, *_REMINDABLE)
+    remindable = (*_REMINDABLE, *only)
+    ids = list(db.session.scalars(select(InvitationCode.id).where(InvitationCode.round_id == round_id, *remindable)
                                   .order_by(InvitationCode.id)))
     db.session.rollback()
     report = SendReport()
@@ -263,8 +265,9 @@ def send_reminders(round_: Round, mailer: Mailer, base_url: str, today: date) ->
             with transaction():
                 email = db.session.execute(
                     update(InvitationCode)
-                    .where(InvitationCode.id == code_id, *_REMINDABLE)
-                    .values(code_hash=hash_code(code), reminders_sent=InvitationCode.reminders_sent + 1)
+                    .where(InvitationCode.id == code_id, *remindable)
+                    .values(code_hash=hash_code(code), reminders_sent=InvitationCode.reminders_sent + 1,
+                            reminded_on=today)
                     .returning(InvitationCode.email)
                     .execution_options(synchronize_session=False)
                 ).scalar_one_or_none()

@@ -16,14 +16,14 @@ from datetime import date
 from enum import Enum
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from ..answers import AnswerValue, check_answers
 from ..extensions import db
 from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
-from . import publication, tallies, transaction
+from . import kiosk, publication, tallies, transaction
 from .questionnaires import current_version, definition_of
 from .rounds import open_round_sql
 from .sql import driver_cursor, insert_rows, mark, one_round_trip
@@ -50,18 +50,27 @@ class NewResponse:
 
 
 def store_response(version: QuestionnaireVersion, response: NewResponse, *, channel: str,
-                   code_id: int | None = None) -> None:
-    """Store one response; with a code, only if this transaction is the one that marks it used."""
-    with transaction():
-        if code_id is not None:
-            claimed = db.session.execute(
-                update(InvitationCode)
-                .where(InvitationCode.id == code_id, InvitationCode.used.is_(False))
-                .values(used=True)
-            )
-            if claimed.rowcount != 1:
-                raise CodeAlreadyUsed()
-        _insert(version, [response], channel)
+                   code_id: int | None = None, form_token_hash: str | None = None) -> None:
+    """Store one response; with a code, only if this transaction is the one that marks it used; with a
+    form page's token (the office tablet), only if it is the one that marks the token used
+    (kiosk.FormAlreadySent otherwise)."""
+    try:
+        with transaction():
+            if form_token_hash is not None:
+                kiosk.use_form_token(form_token_hash, response.submitted_on)
+            if code_id is not None:
+                claimed = db.session.execute(
+                    update(InvitationCode)
+                    .where(InvitationCode.id == code_id, InvitationCode.used.is_(False))
+                    .values(used=True)
+                )
+                if claimed.rowcount != 1:
+                    raise CodeAlreadyUsed()
+            _insert(version, [response], channel)
+    except IntegrityError as error:
+        if form_token_hash is not None and kiosk.is_used_form_token(error):
+            raise kiosk.FormAlreadySent() from None
+        raise
     if code_id is not None and db.session.get_bind().dialect.name == "postgresql":
         _blur_used_codes(response.round_id)
 

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..models import Answer, AuditEvent, InvitationCode, Response, Round
+from ..models import Answer, AuditEvent, InvitationCode, Response, Round, UsedFormToken
 from . import audit, transaction
 
 
@@ -83,6 +83,9 @@ def purge(today: date, *, actor: str | None = None) -> PurgeResult:
         texts = db.session.execute(
             delete(Answer).where(Answer.text.is_not(None), Answer.response_id.in_(_old_responses(cutoff)))
             .execution_options(synchronize_session=False)).rowcount
+        # The office tablet's used form tokens past their day: only hashes, so not counted as personal data.
+        db.session.execute(delete(UsedFormToken).where(UsedFormToken.expires_on < today)
+                           .execution_options(synchronize_session=False))
         result = PurgeResult(addresses + other_codes, addresses, texts, cutoff)
         audit.record("purge", actor=actor or "cli", detail=result.summary(), commit=False)
     return result

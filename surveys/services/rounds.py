@@ -29,18 +29,32 @@ class RoundError(ValueError):
 MAX_POPULATION = 1_000_000
 
 
+#: Crockford's base32: digits and capitals without I, L, O and U, so nothing looks like something else.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16  # 16 × 5 = 80 random bits, the least DESIGN.md section 4 allows
+# What a person may type instead: lower case, and the letters that look like a digit.
+_TYPED = str.maketrans("abcdefghjkmnpqrstvwxyzIiLlOo", "ABCDEFGHJKMNPQRSTVWXYZ111100")
+
+
+def normalise_code(code: str) -> str:
+    """A code as typed from a letter (any case, with or without the dashes or spaces, O for 0, I or L for
+    1) in its one canonical form; anything else unchanged (the older 23-character codes, which are exact)."""
+    compact = "".join(code.split()).replace("-", "").translate(_TYPED)
+    if len(compact) == CODE_LENGTH and all(character in CODE_ALPHABET for character in compact):
+        return compact
+    return code
+
+
 def hash_code(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+    return hashlib.sha256(normalise_code(code).encode("utf-8")).hexdigest()
 
 
 def new_code() -> str:
-    """136 bits from the system's secure random source, as 23 URL-safe characters. A code never starts
-    with '-': a spreadsheet opening the CSV of links would read it as a formula and show #NAME? instead
-    of the code. Redrawing those keeps well over the 128 bits DESIGN.md asks for."""
-    while True:
-        code = secrets.token_urlsafe(17)
-        if not code.startswith("-"):
-            return code
+    """80 bits from the system's secure random source, as four groups of four characters a person can type
+    from a letter without mistaking one for another: K7Q2-M9XD-4HNP-W3RT. Never a leading '-' (which a
+    spreadsheet would read as a formula)."""
+    compact = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(compact[start:start + 4] for start in range(0, CODE_LENGTH, 4))
 
 
 def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: date,
@@ -161,6 +175,7 @@ def look_up_code(code: str, today: date) -> CodeLookup:
     """What a respondent's code allows today. Only its hash is ever compared."""
     if not code or len(code) > 64:
         return CodeLookup(CodeStatus.UNKNOWN)
+    # hash_code folds a typed code to its canonical form, so K7Q2-m9xd-4hnp-w3rt finds K7Q2-M9XD-4HNP-W3RT.
     row = db.session.execute(
         select(InvitationCode.id, InvitationCode.used, Round)
         .join(Round, Round.id == InvitationCode.round_id)

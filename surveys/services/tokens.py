@@ -1,4 +1,5 @@
-"""API tokens: created with a name, shown once, stored as a hash, checked on every API request."""
+"""API tokens: created with a name and a scope, shown once, stored as a hash, checked on every API request.
+Creating and revoking are audited, with the staff account (or the command line) that did it."""
 
 import hashlib
 import hmac
@@ -9,8 +10,14 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ApiToken
+from . import audit, transaction
 
 PREFIX = "svy_"
+#: What a token may do; one scope per token (DESIGN.md section 7).
+SCOPES = {"read": "KPI-resultaten lezen (GET /api/v1/kpis)",
+          "invite": "uitnodigingen maken (POST /api/v1/invitations)"}
+#: The owner of a token made with `flask --app surveys api-token create`.
+CLI_OWNER = "cli"
 
 
 class TokenError(ValueError):
@@ -21,16 +28,19 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(name: str) -> str:
+def create_token(name: str, scope: str = "read", owner: str = CLI_OWNER) -> str:
     """Create a token and return it; this is the only time the plain token exists."""
     name = name.strip()
     if not name or len(name) > 80:
-        raise TokenError("give the token a name of 1 to 80 characters, e.g. the system that will use it")
+        raise TokenError("Geef de sleutel een naam van 1 tot 80 tekens, bijvoorbeeld het systeem dat hem gebruikt.")
+    if scope not in SCOPES:
+        raise TokenError(f"Kies als bevoegdheid read of invite, niet '{scope[:20]}'.")
     if db.session.scalar(select(ApiToken).filter_by(name=name)):
-        raise TokenError(f"a token named '{name}' exists already")
+        raise TokenError(f"Er is al een sleutel met de naam '{name}'.")
     token = PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(name=name, token_hash=_hash(token)))
-    db.session.commit()
+    with transaction():
+        db.session.add(ApiToken(name=name, token_hash=_hash(token), scope=scope, owner=owner))
+        audit.record("api_token_created", actor=owner, detail=f"{name} ({scope})", commit=False)
     return token
 
 
@@ -48,10 +58,21 @@ def check_token(token: str | None, today: date) -> ApiToken | None:
     return found
 
 
-def revoke_token(name: str) -> bool:
+def all_tokens() -> list[ApiToken]:
+    """Every token, live ones first, then by name."""
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.revoked, ApiToken.name)))
+
+
+def revoke(token: ApiToken, actor: str) -> None:
+    """Stop a token from working, for good; audited."""
+    with transaction():
+        token.revoked = True
+        audit.record("api_token_revoked", actor=actor, detail=f"{token.name} ({token.scope})", commit=False)
+
+
+def revoke_token(name: str, actor: str = CLI_OWNER) -> bool:
     token = db.session.scalar(select(ApiToken).filter_by(name=name))
     if token is None:
         return False
-    token.revoked = True
-    db.session.commit()
+    revoke(token, actor)
     return True

@@ -1,6 +1,7 @@
 """Staff accounts: creation, password checks and role changes. Passwords are hashed with scrypt."""
 
 import re
+import secrets
 
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -58,14 +59,29 @@ def valid_email(email: str) -> str:
     return email
 
 
-def create_user(email: str, password: str, role: str, *, actor: str | None = None) -> User:
+def unusable_password() -> str:
+    """The stored hash of an account that has no password yet: no password matches it (werkzeug's check
+    refuses a value without a method), and it differs per account, so the fingerprint of its one-time link
+    (services/password_links.py) does too."""
+    return "!" + secrets.token_hex(16)
+
+
+def has_password(user: User) -> bool:
+    return not user.password_hash.startswith("!")
+
+
+def create_user(email: str, password: str | None, role: str, *, actor: str | None = None) -> User:
+    """A new account. Without a password (how the CLI and the users page make them), it gets one only
+    through a one-time link: nobody but its owner ever knows it."""
     email = valid_email(email)
     if role not in ROLES:
         raise UserError(f"onbekende rol '{role}'; kies uit {', '.join(ROLES)}")
-    check_new_password(password, email)
+    if password is not None:
+        check_new_password(password, email)
     if db.session.scalar(select(User).where(func.lower(User.email) == email)):
         raise UserError(f"er is al een account voor {email}")
-    user = User(email=email, password_hash=generate_password_hash(password, method="scrypt"), role=role)
+    stored = unusable_password() if password is None else generate_password_hash(password, method="scrypt")
+    user = User(email=email, password_hash=stored, role=role)
     db.session.add(user)
     audit.record("user_created", actor=actor or "cli", detail=f"{email} als {role}", commit=False)
     db.session.commit()

@@ -48,8 +48,8 @@ def clear_message(reply: httpx.Response) -> str:
     message next to a field, or the API's error. Fails when there is none."""
     body = reply.text
     no_leak(body)
-    if reply.headers.get("content-type", "").startswith("application/json"):
-        message = reply.json().get("error", "")
+    if reply.headers.get("content-type", "").startswith("application/problem+json"):
+        message = reply.json().get("detail", "")
     else:
         found = ERROR_MESSAGE.search(body) or ERROR_SUMMARY.search(body) or SERVER_REFUSAL.search(body)
         heading = H1_THEN_TEXT.search(body)

@@ -13,11 +13,12 @@ from sqlalchemy.engine import make_url
 
 from surveys.extensions import db
 from surveys.models import InvitationCode, Response
+from surveys.services.kiosk import COOKIE, register_device
 from surveys.services.tokens import create_token
 from surveys.services.users import create_user
 
 from ..conftest import reset_postgres
-from ..helpers import GOOD_ANSWERS, codes_for, open_round
+from ..helpers import GOOD_ANSWERS, codes_for, open_round, page_tokens
 from ..server import gunicorn_server
 from .common import clear_message, csrf_token, log_in, no_leak, report
 from .conftest import close, prepared_app
@@ -39,6 +40,7 @@ def test_the_service_survives_a_database_outage_and_recovers_by_itself(postgres_
         (code,) = codes_for(open_round("partner"))
         create_user("manager@example.nl", PASSWORD, "manager")
         token = create_token("monitor")
+        tablet_device = register_device("Tablet balie", actor="manager@example.nl")
         db.session.remove()
         db.engine.dispose()
     direct = make_url(postgres_url)
@@ -52,17 +54,18 @@ def test_the_service_survives_a_database_outage_and_recovers_by_itself(postgres_
             httpx.Client(base_url=server.url, timeout=60) as partner, \
             httpx.Client(base_url=server.url, timeout=60) as manager:
         # Before: people are in the middle of things.
-        tablet_token = csrf_token(tablet.get("/q/client").text)
+        tablet.cookies.set(COOKIE, tablet_device)
         partner_token = csrf_token(partner.get(f"/r/{code}").text)
         assert log_in(manager, "manager@example.nl", PASSWORD).status_code == 303
-        assert tablet.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": tablet_token}).status_code == 303
+        first = page_tokens(tablet.get("/q/client").text)
+        assert tablet.post("/q/client", data={**GOOD_ANSWERS["client"], **first}).status_code == 303
+        tablet_tokens = page_tokens(tablet.get("/q/client").text)  # the next person has the form open
         workers = server.worker_pids()
 
         proxy.cut()
         requests = {
             "respondent form": lambda: tablet.get("/q/client"),
-            "respondent post": lambda: tablet.post("/q/client", data={**GOOD_ANSWERS["client"],
-                                                                      "csrf_token": tablet_token}),
+            "respondent post": lambda: tablet.post("/q/client", data={**GOOD_ANSWERS["client"], **tablet_tokens}),
             "code form": lambda: partner.get(f"/r/{code}"),
             "code post": lambda: partner.post(f"/r/{code}", data={**GOOD_ANSWERS["partner"],
                                                                   "csrf_token": partner_token}),
@@ -82,7 +85,7 @@ def test_the_service_survives_a_database_outage_and_recovers_by_itself(postgres_
 
         proxy.restore()
         after = {
-            "respondent post": tablet.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": tablet_token}),
+            "respondent post": tablet.post("/q/client", data={**GOOD_ANSWERS["client"], **tablet_tokens}),
             "code post": partner.post(f"/r/{code}", data={**GOOD_ANSWERS["partner"], "csrf_token": partner_token}),
             "healthz": httpx.get(f"{server.url}/healthz", timeout=60),
             "dashboard": manager.get("/beheer/"),
@@ -114,8 +117,8 @@ def check_outage_reply(name: str, reply: httpx.Response) -> None:
     if name == "healthz":
         assert reply.json() == {"status": "error", "database": "down"}
     elif name == "api":
-        assert reply.headers["content-type"] == "application/json"
-        assert "try again" in reply.json()["error"]
+        assert reply.headers["content-type"] == "application/problem+json"
+        assert "try again" in reply.json()["detail"]
     else:
         assert TRY_AGAIN in clear_message(reply), f"{name}: {reply.text[:500]!r}"
         assert "Uw antwoorden zijn niet opgeslagen" in reply.text
@@ -135,6 +138,7 @@ def test_a_hanging_database_gives_the_503_page_within_seconds_and_the_service_re
     app = prepared_app(postgres_url)
     with app.app_context():
         (code,) = codes_for(open_round("partner"))
+        tablet_device = register_device("Tablet balie", actor="manager@example.nl")
         db.session.remove()
         db.engine.dispose()
     direct = make_url(postgres_url)
@@ -145,7 +149,8 @@ def test_a_hanging_database_gives_the_503_page_within_seconds_and_the_service_re
     with gunicorn_server(proxied, workers=WORKERS, env=HANGING_ENV) as server, \
             httpx.Client(base_url=server.url, timeout=30) as tablet, \
             httpx.Client(base_url=server.url, timeout=30) as partner:
-        tablet_token = csrf_token(tablet.get("/q/client").text)
+        tablet.cookies.set(COOKIE, tablet_device)
+        tablet_tokens = page_tokens(tablet.get("/q/client").text)
         partner_token = csrf_token(partner.get(f"/r/{code}").text)
         for _ in range(TRIES):  # every worker holds a pooled connection when the database starts to hang
             assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200
@@ -156,8 +161,7 @@ def test_a_hanging_database_gives_the_503_page_within_seconds_and_the_service_re
             "healthz": lambda: httpx.get(f"{server.url}/healthz", timeout=30),
             "respondent form": lambda: tablet.get("/q/client"),
             "code form": lambda: partner.get(f"/r/{code}"),
-            "respondent post": lambda: tablet.post("/q/client", data={**GOOD_ANSWERS["client"],
-                                                                      "csrf_token": tablet_token}),
+            "respondent post": lambda: tablet.post("/q/client", data={**GOOD_ANSWERS["client"], **tablet_tokens}),
         }
         try:
             for name, request in requests.items():
@@ -172,7 +176,7 @@ def test_a_hanging_database_gives_the_503_page_within_seconds_and_the_service_re
         finally:
             proxy.resume()
         after = {
-            "respondent post": tablet.post("/q/client", data={**GOOD_ANSWERS["client"], "csrf_token": tablet_token}),
+            "respondent post": tablet.post("/q/client", data={**GOOD_ANSWERS["client"], **tablet_tokens}),
             "code post": partner.post(f"/r/{code}", data={**GOOD_ANSWERS["partner"], "csrf_token": partner_token}),
             "healthz": httpx.get(f"{server.url}/healthz", timeout=30),
         }

@@ -101,9 +101,10 @@ def test_guessing_api_tokens_gets_401_then_429(site, module_database_url):
            right_token_same_address=with_the_right_token.status_code,
            right_token_other_address=honest.status_code)
     assert statuses == [401] * 5 + [429] * 10
-    assert all(reply.json()["error"] for reply in replies[:5])
-    assert all(reply.headers["Content-Type"] == "application/json" and reply.json()["error"].startswith("too many")
-               for reply in replies[5:]), "the API answers in JSON, also when it limits"
+    assert all(reply.json()["detail"] for reply in replies[:5])
+    assert all(reply.headers["Content-Type"] == "application/problem+json"
+               and reply.json()["detail"].startswith("too many")
+               for reply in replies[5:]), "the API answers with a problem (RFC 9457), also when it limits"
     assert replies[0].headers["WWW-Authenticate"] == 'Bearer realm="surveys"'
     assert with_the_right_token.status_code == 429, "once limited, an address is limited whatever it sends"
     assert honest.status_code == 200

@@ -11,6 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from surveys.extensions import db
+from surveys.services.kiosk import COOKIE, register_device
 from surveys.services.users import create_user
 
 from ..conftest import make_app
@@ -34,17 +35,21 @@ def site(module_database_url):
     with app.app_context():
         (code,) = codes_for(open_round("partner"))
         create_user("beheerder@example.nl", PASSWORD, "beheerder")
+        tablet = register_device("Tablet balie", actor="beheerder@example.nl")
         db.session.remove()
         db.engine.dispose()
     with gunicorn_server(module_database_url, workers=2) as server:
-        yield server.url, code
+        yield server.url, code, tablet
     close(app)
 
 
-def every_kind_of_reply(base: str, code: str) -> dict[str, httpx.Response]:
+def every_kind_of_reply(base: str, code: str, tablet: str) -> dict[str, httpx.Response]:
     """Pages, errors, redirects, files, JSON: one of each, as a respondent and as a beheerder."""
     replies = {}
+    with httpx.Client(base_url=base, timeout=60) as stranger:
+        replies["open link not on the tablet"] = stranger.get("/q/client")
     with httpx.Client(base_url=base, timeout=60) as visitor:
+        visitor.cookies.set(COOKIE, tablet)
         for name, url in {"form": "/q/client", "code form": f"/r/{code}", "unknown code": "/r/onbekend",
                           "thanks": "/bedankt", "accessibility": "/toegankelijkheid", "not found": "/bestaat-niet",
                           "stylesheet": "/static/style.css", "healthz": "/healthz", "login": "/beheer/inloggen",
@@ -67,8 +72,8 @@ def every_kind_of_reply(base: str, code: str) -> dict[str, httpx.Response]:
 
 
 def test_every_reply_carries_the_security_headers_and_no_banner(site, module_database_url):
-    base, code = site
-    replies = every_kind_of_reply(base, code)
+    base, code, tablet = site
+    replies = every_kind_of_reply(base, code, tablet)
     report("headers", module_database_url, replies_checked=len(replies),
            statuses=sorted({reply.status_code for reply in replies.values()}))
     assert replies["logged in"].status_code == 303 and replies["dashboard"].status_code == 200
@@ -96,8 +101,9 @@ def session_cookies(reply) -> list[str]:
 
 
 def test_the_session_cookie_is_httponly_and_samesite_lax(site, module_database_url):
-    base, _ = site
+    base, _, tablet = site
     with httpx.Client(base_url=base, timeout=60) as visitor:
+        visitor.cookies.set(COOKIE, tablet)
         respondent = session_cookies(visitor.get("/q/client"))
     with httpx.Client(base_url=base, timeout=60) as staff:
         login = session_cookies(log_in(staff, "beheerder@example.nl", PASSWORD))

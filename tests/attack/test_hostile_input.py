@@ -21,10 +21,11 @@ from surveys.exports import FORMULA_STARTS
 from surveys.extensions import db
 from surveys.models import Answer, AuditEvent, Response, Round, User
 from surveys.questionnaires import load_questionnaire
+from surveys.services.kiosk import COOKIE, register_device
 from surveys.services.tokens import create_token
 from surveys.services.users import create_user
 
-from ..helpers import GOOD_ANSWERS, codes_for, open_round
+from ..helpers import GOOD_ANSWERS, codes_for, open_round, page_tokens
 from ..server import free_port, gunicorn_server
 from .common import csrf_token, log_in, report
 from .conftest import close, prepared_app
@@ -53,6 +54,7 @@ def site(module_database_url):
         create_user("beheerder@example.nl", PASSWORD, "beheerder")
         dummy = create_user("doelwit@example.nl", PASSWORD, "lezer").id
         token = create_token("monitor")
+        tablet = register_device("Tablet balie", actor="beheerder@example.nl")
         db.session.remove()
         db.engine.dispose()
     smtp = Controller(Inbox(), hostname="127.0.0.1", port=free_port())
@@ -60,7 +62,8 @@ def site(module_database_url):
     env = {"SURVEYS_SMTP_HOST": "127.0.0.1", "SURVEYS_SMTP_PORT": str(smtp.port)}
     try:
         with gunicorn_server(module_database_url, workers=4, env=env) as server:
-            yield SimpleNamespace(app=app, url=server.url, codes=codes, round_id=round_id, dummy=dummy, token=token)
+            yield SimpleNamespace(app=app, url=server.url, codes=codes, round_id=round_id, dummy=dummy, token=token,
+                                  tablet=tablet)
     finally:
         smtp.stop()
         close(app)
@@ -84,10 +87,21 @@ def respondent_target(site, tally: Tally, questionnaire: str, open_link: bool, a
     target = "/q/client" if open_link else f"/r/ ({questionnaire})"
     url = "/q/client" if open_link else f"/r/{next(codes)}"
     with httpx.Client(base_url=site.url, timeout=120) as browser:
+        if open_link:
+            browser.cookies.set(COOKIE, site.tablet)
         token = csrf_token(browser.get(url).text)
+
+        def on_a_page_of_its_own(pairs):
+            """The tablet's form page can be sent once and each response ends the session: each post comes
+            from a fresh page, with that page's tokens where the first page's CSRF token stood."""
+            tokens = page_tokens(browser.get(url).text)
+            return [(key, tokens["csrf_token"] if key == "csrf_token" and value == token else value)
+                    for key, value in pairs] + [("form_token", tokens["form_token"])]
 
         def post(payload: str, pairs, **headers):
             nonlocal url
+            if open_link:
+                pairs = on_a_page_of_its_own(pairs)
             reply = browser.post(url, content=form_body(pairs), headers={"Content-Type": FORM, **headers})
             status = tally.judge(target, payload, reply)
             if status == 303 and not open_link:

@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 
 from surveys.extensions import db
 from surveys.models import Answer, Response
+from surveys.services.kiosk import COOKIE, register_device
 
-from ..helpers import GOOD_ANSWERS
+from ..helpers import GOOD_ANSWERS, page_tokens
 from ..server import gunicorn_server
-from .common import csrf_token, report
+from .common import report
 from .conftest import LOAD_SECONDS, close, prepared_app
 
 pytestmark = [pytest.mark.attack, pytest.mark.server]
@@ -37,6 +38,10 @@ REQUIRED = [f"C{number}" for number in range(1, 10)]
 @pytest.fixture(scope="module")
 def site(module_database_url):
     app = prepared_app(module_database_url)
+    with app.app_context():
+        app.config["TABLET"] = register_device("Tablet balie", actor="manager@example.nl")
+        db.session.remove()
+        db.engine.dispose()
     with gunicorn_server(module_database_url, workers=WORKERS) as server:
         yield app, server
     close(app)
@@ -45,8 +50,9 @@ def site(module_database_url):
 class Load:
     """The respondents' side of one run: what each post was, and what came back."""
 
-    def __init__(self, run: str):
+    def __init__(self, run: str, tablet: str):
         self.run = run
+        self.tablet = tablet  # the device token of the office tablet, which every respondent here uses
         self.lock = threading.Lock()
         self.successes: set[str] = set()
         self.broken_posts: set[str] = set()  # sent, but the connection broke before a reply came
@@ -56,20 +62,21 @@ class Load:
 
     def respondent(self, base: str, number: int, deadline: float) -> None:
         with httpx.Client(base_url=base, timeout=60) as browser:
+            browser.cookies.set(COOKIE, self.tablet)
             attempt = 0
             while time.monotonic() < deadline:
                 attempt += 1
                 try:
                     page = browser.get("/q/client")
-                    token = csrf_token(page.text) if page.status_code == 200 else None
+                    tokens = page_tokens(page.text) if page.status_code == 200 else None
                 except httpx.TransportError:
-                    token = None
-                if token is None:
+                    tokens = None
+                if tokens is None:
                     with self.lock:
                         self.page_errors += 1
                     continue
                 mark = f"[{self.run} {number:02d}-{attempt:05d}]"
-                data = {**GOOD_ANSWERS["client"], "C10": f"Sneller terugbellen graag. {mark}", "csrf_token": token}
+                data = {**GOOD_ANSWERS["client"], "C10": f"Sneller terugbellen graag. {mark}", **tokens}
                 with self.lock:
                     self.sent += 1
                 try:
@@ -114,7 +121,7 @@ def incomplete_responses(app) -> int:
 
 def test_every_success_reply_is_stored_once_and_nothing_else(site, module_database_url):
     app, server = site
-    load = Load("steady")
+    load = Load("steady", app.config["TABLET"])
     started = time.monotonic()
     load.run_for(server.url, LOAD_SECONDS)
     elapsed = time.monotonic() - started
@@ -133,7 +140,7 @@ def test_every_success_reply_is_stored_once_and_nothing_else(site, module_databa
 
 def test_a_worker_killed_mid_run_loses_nothing_and_leaves_no_partial_response(site, module_database_url):
     app, server = site
-    load = Load("killed")
+    load = Load("killed", app.config["TABLET"])
     workers_before = server.worker_pids()
     assert len(workers_before) == WORKERS
     killed = []

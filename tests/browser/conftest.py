@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from surveys.extensions import db
+from surveys.services.kiosk import COOKIE, register_device
 from surveys.services.questionnaires import seed
 
 from ..conftest import make_app
@@ -27,6 +28,12 @@ class Site:
 
     url: str
     app: Flask
+    tablet: str  # the device token of the office tablet registered here
+
+    def as_tablet(self, page) -> None:
+        """Make the page's browser the registered office tablet (its device cookie, as registration sets it)."""
+        page.context.add_cookies([{"name": COOKIE, "value": self.tablet, "url": self.url, "httpOnly": True,
+                                   "sameSite": "Lax"}])
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +44,9 @@ def site(browser, tmp_path_factory):
     with app.app_context():
         db.create_all()
         seed()
+        tablet = register_device("Tablet balie", actor="manager@example.nl")
     with running_server(url, workers=2) as base:
-        yield Site(base, app)
+        yield Site(base, app, tablet)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

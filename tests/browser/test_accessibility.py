@@ -6,11 +6,14 @@ with the text at 200 %, and a screenshot of each at both sizes for a person to l
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from surveys import periods
 from surveys.answers import AnswerValue
+from surveys.extensions import db
+from surveys.models import User
 from surveys.periods import half_year_of
-from surveys.services import demo
+from surveys.services import demo, password_links
 from surveys.services.questionnaires import current_version
 from surveys.services.responses import NewResponse, store_response
 from surveys.services.rounds import create_round, look_up_code
@@ -31,7 +34,8 @@ PASSWORD = "een lang wachtwoord voor axe"
 FORMS = ("client", "partner", "gemeente", "medewerker")
 RESPONDENT_PAGES = (
     [f"form-{key}" for key in FORMS] + [f"errors-{key}" for key in FORMS]
-    + ["thanks", "code-unknown", "code-used", "code-closed", "code-not-yet-open", "accessibility", "not-found"]
+    + ["thanks", "next-person", "code-unknown", "code-used", "code-closed", "code-not-yet-open", "accessibility",
+       "not-found"]
 )
 
 # Finds what would make a person scroll sideways or lose text at this width: the page wider than the
@@ -87,7 +91,8 @@ def urls(site):
              "medewerker": f"/r/{medewerker}"}
     return {**{f"form-{key}": url for key, url in forms.items()},
             **{f"errors-{key}": url for key, url in forms.items()},
-            "thanks": "/bedankt", "code-unknown": "/r/deze-code-bestaat-niet", "code-used": f"/r/{used}",
+            "thanks": "/bedankt", "next-person": "/q/client/volgende",
+            "code-unknown": "/r/deze-code-bestaat-niet", "code-used": f"/r/{used}",
             "code-closed": f"/r/{closed}", "code-not-yet-open": f"/r/{not_yet}",
             "accessibility": "/toegankelijkheid", "not-found": "/bestaat-niet"}
 
@@ -116,6 +121,7 @@ def test_respondent_page_passes_axe_and_reflows_with_large_text(site, urls, new_
     """One visit per page (to keep the suite quick): axe on a desktop and a phone, with a screenshot of
     each, then 320 px wide with the text at 200 %. Every problem found is listed, not only the first."""
     page = new_page(DESKTOP)
+    site.as_tablet(page)  # the open link answers the office tablet only
     open_respondent_page(page, site, urls, name, language)
     found = {}
     for size in (DESKTOP, PHONE):
@@ -142,7 +148,7 @@ def test_the_reflow_check_finds_a_page_too_wide(site, new_page):
 
 
 STAFF_PAGES = ("/beheer/", "/beheer/kpi/client_support", "/beheer/rondes", "/beheer/downloads",
-               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen")
+               "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen", "/beheer/tablet")
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +167,13 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
     found["login"] = axe_violations(page)
     page.click("button:has-text('Inloggen')")  # nothing filled in: the login page with its errors
     found["login with errors"] = axe_violations(page)
+    page.goto(f"{site.url}/beheer/wachtwoord-vergeten")
+    found["forgot password"] = axe_violations(page)
+    with site.app.app_context():
+        link = password_links.token_for(db.session.scalar(select(User).filter_by(email=beheerder)), "reset")
+    page.goto(f"{site.url}/beheer/wachtwoord-instellen/{link}")
+    found["choose a password"] = axe_violations(page)
+    page.goto(f"{site.url}/beheer/inloggen")
     page.fill("#email", beheerder)
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Inloggen')")

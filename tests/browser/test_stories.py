@@ -50,6 +50,7 @@ def tab_to(page, selector: str, limit: int = 60) -> None:
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_a_client_answers_with_the_keyboard_only_and_sees_thanks(site, new_page, size):
     page = new_page(SIZES[size])
+    site.as_tablet(page)
     page.goto(f"{site.url}/q/client")
     before = last_response_id(site)
     for item, presses in KEYBOARD_ROUTE:
@@ -68,7 +69,7 @@ def test_a_client_answers_with_the_keyboard_only_and_sees_thanks(site, new_page,
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
-    assert page.url == f"{site.url}/bedankt"
+    assert page.url == f"{site.url}/q/client/volgende"
     assert page.locator("h1").inner_text() == "Dank u wel!"
     response_id = last_response_id(site)
     assert response_id == before + 1
@@ -98,6 +99,7 @@ def test_a_partner_answers_from_a_code_link_which_then_shows_it_was_used(site, n
 
 def test_a_respondent_follows_the_error_summary_to_each_mistake_and_corrects_it(site, new_page):
     page = new_page(SIZES["phone"])
+    site.as_tablet(page)
     page.goto(f"{site.url}/q/client")
     page.check("#C1-8")
     page.fill("#C10-text", "x" * 10)
@@ -129,7 +131,7 @@ def test_a_respondent_follows_the_error_summary_to_each_mistake_and_corrects_it(
         page.check(f"#{item}-{GOOD_ANSWERS['client'][item]}")
     assert page.input_value("#C10-text") == "x" * 10, "what was typed before the mistake is kept"
     page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/bedankt*")  # the browser keeps the #C2-1 of the link across the redirect
+    page.wait_for_url(f"{site.url}/q/client/volgende*")  # the browser keeps the #C2-1 of the link across the redirect
     assert page.locator("h1").inner_text() == "Dank u wel!"
     stored = stored_answers(site, last_response_id(site))
     assert stored == {"C1": "8", "C2": "7", "C3": "nvt", "C4": "ja", "C5": "5", "C6": "4", "C7": "weet_niet",
@@ -187,23 +189,49 @@ def test_a_manager_reads_the_dashboard_and_downloads_a_chart_and_a_csv(site, new
 
 
 def test_the_next_person_at_the_office_tablet_cannot_go_back_to_the_previous_answers(site, new_page):
-    """At the shared tablet, Back after "Dank u wel" must not show what the previous person chose or
-    wrote: the browser neither keeps the page (Cache-Control: no-store) nor fills the form in again from
-    its memory (autocomplete="off")."""
-    page = new_page(SIZES["desktop"])
+    """At the shared tablet, Back after a response must not show what the previous person chose or wrote:
+    the browser neither keeps the page (Cache-Control: no-store) nor fills the form in again from its
+    memory (autocomplete="off"), and sending that page again stores nothing. The previous person read
+    English; the next one starts in Dutch, whatever the tablet's browser is set to, and the session of
+    the previous person is gone."""
+    page = new_page(SIZES["desktop"], locale="en-GB")
+    site.as_tablet(page)
     page.goto(f"{site.url}/q/client")
+    assert page.locator("html").get_attribute("lang") == "nl", "the tablet starts in Dutch"
+    page.click("text=English")
+    assert page.locator("html").get_attribute("lang") == "en"
     marker = "Mijn buurvrouw weet hier niets van"
     for item, value in GOOD_ANSWERS["client"].items():
         if item == "C10":
             page.fill("#C10-text", marker)
         else:
             page.check(f"#{item}-{value}")
+    before = responses_stored(site)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/bedankt")
-
-    page.go_back()
+    page.wait_for_url(f"{site.url}/q/client/volgende")
+    assert responses_stored(site) == before + 1
+    assert page.locator("html").get_attribute("lang") == "nl", "the next person starts in Dutch"
+    assert page.locator("h2").inner_text() == "Volgende persoon"
+    assert [cookie for cookie in page.context.cookies() if cookie["name"] == "session"] == []
+    screenshot(page, "tablet-next-person")
+    page.click("text=Begin de vragenlijst")
     page.wait_for_url(f"{site.url}/q/client")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    assert page.locator("input[type=radio]:checked").count() == 0 and page.input_value("#C10-text") == ""
+
+    page.go_back()  # the next person goes back past their own start page, to the previous person's form
+    page.wait_for_url(f"{site.url}/q/client/volgende")
+    page.go_back()
+    page.wait_for_url(f"{site.url}/q/client?lang=en")
     page.wait_for_load_state("load")
     assert page.locator("input[type=radio]:checked").count() == 0
     assert page.input_value("#C10-text") == ""
     assert marker not in page.content()
+    page.click("button[type=submit]")  # the page Back showed, sent again as it is
+    page.wait_for_load_state("load")
+    assert responses_stored(site) == before + 1, "sending the page again stored nothing"
+
+
+def responses_stored(site) -> int:
+    with site.app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Response))

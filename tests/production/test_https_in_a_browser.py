@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from surveys.extensions import db
 from surveys.models import Answer, Response
+from surveys.services.kiosk import COOKIE, register_device
 
 from ..conftest import make_app
 from ..helpers import GOOD_ANSWERS
@@ -59,6 +60,10 @@ def answer(page, answers: dict) -> None:
 
 def test_a_client_answers_the_open_questionnaire_over_https(production, page, database):
     before, _ = last_response(database)
+    with database.app_context():  # the office tablet, as a manager registered it
+        tablet = register_device("Tablet balie", actor="manager@example.nl")
+    page.context.add_cookies([{"name": COOKIE, "value": tablet, "url": production.url, "secure": True,
+                               "httpOnly": True, "sameSite": "Lax"}])
     reply = page.goto(f"{production.url}/q/client")
     assert reply.status == 200
     assert reply.headers["strict-transport-security"] == HSTS  # the app saw https (X-Forwarded-Proto)
@@ -68,7 +73,7 @@ def test_a_client_answers_the_open_questionnaire_over_https(production, page, da
     # Before: 400 "Het formulier is verlopen" (Flask-WTF wanted a Referer, which no-referrer never sends).
     assert navigation.value.status == 200, page.locator("main").inner_text()[:300]
 
-    assert page.url == f"{production.url}/bedankt"
+    assert page.url == f"{production.url}/q/client/volgende"
     assert page.locator("h1").inner_text() == "Dank u wel!"
     response_id, stored = last_response(database)
     assert response_id == before + 1
@@ -100,9 +105,20 @@ def test_a_partner_uses_a_code_link_once_over_https(production, page, database):
     assert "/r/" not in log
 
 
-def test_a_manager_made_by_the_cli_logs_in_over_https(production, page):
-    out = production.flask("create-user", "manager@example.nl", "--role", "manager", stdin=PASSWORD + "\n")
-    assert out.strip() == "account manager@example.nl (manager) created"
+def test_a_manager_made_by_the_cli_chooses_a_password_through_the_link_and_logs_in_over_https(production, page):
+    out = production.flask("create-user", "manager@example.nl", "--role", "manager").splitlines()
+    assert out[:2] == ["account manager@example.nl (manager) created", "choose the password within 72 hours at:"]
+    link = out[2]
+    assert link.startswith(f"{production.url}/beheer/wachtwoord-instellen/")
+    page.goto(link)
+    page.fill("#new", PASSWORD)
+    page.fill("#repeat", PASSWORD)
+    with page.expect_navigation():
+        page.click("button:has-text('Wachtwoord instellen')")
+    assert page.url == f"{production.url}/beheer/inloggen"
+    assert "Uw wachtwoord is ingesteld." in page.locator("main").inner_text()
+    assert page.goto(link).status == 410  # once only
+    assert "wachtwoord-instellen" not in production.access_log.read_text()  # no link in nginx's log
     page.goto(f"{production.url}/beheer/")
     assert page.url.startswith(f"{production.url}/beheer/inloggen")
     page.fill("#email", "manager@example.nl")
