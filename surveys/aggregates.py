@@ -48,6 +48,19 @@ class AnswerCounts:
     def answered(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def substantive(self) -> int:
+        """The n of the item's figures: every answer but weet_niet and nvt."""
+        return sum(count for key, count in self.counts.items() if key not in MISSING_CODES)
+
+    @classmethod
+    def combined(cls, parts: Iterable["AnswerCounts"]) -> "AnswerCounts":
+        """The counts of several disjoint parts (the included quarters of a half-year) together."""
+        total: Counter = Counter()
+        for part in parts:
+            total.update(part.counts)
+        return cls({key: count for key, count in total.items() if count})
+
 
 def _quarters(period: Period) -> list[str]:
     if not period.is_half_year:
@@ -157,11 +170,14 @@ def populations(questionnaire: str, periods: Sequence[Period]) -> dict[str, int]
     return result
 
 
-def free_texts(item: str, period: Period) -> list[str]:
-    """The free-text answers to one item in one period, newest first. Callers check the group's n."""
+def free_texts(item: str, period: Period, quarters: Sequence[str] | None = None) -> list[str]:
+    """The free-text answers to one item in one period (only those of ``quarters`` when given), newest
+    first. Callers check the group's n."""
+    query = _answers_in([item], _period_column(period) == str(period))
+    if quarters is not None:
+        query = query.where(Response.quarter.in_(list(quarters)))
     return list(db.session.scalars(
-        _answers_in([item], _period_column(period) == str(period)).with_only_columns(Answer.text)
-        .where(Answer.text.is_not(None)).order_by(Answer.response_id.desc())
+        query.with_only_columns(Answer.text).where(Answer.text.is_not(None)).order_by(Answer.response_id.desc())
     ))
 
 

@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from .scoring import ABOVE, BELOW, UNDECIDED, decimals_for
+from .services.publication import WITHHELD
 
 if TYPE_CHECKING:  # charts draw results; they never query (DESIGN: charts → scoring results)
     from matplotlib.figure import Figure
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # charts draw results; they never query (DESIGN: charts → s
 FORMATS = ("png", "svg", "pdf")
 WIDTH_IN, HEIGHT_IN, PNG_DPI = 9.0, 5.0, 120  # PNG: 1080 × 600 pixels
 TOO_FEW_TEXT, NO_RESPONSE_TEXT = "te weinig respons", "geen respons"
+WITHHELD_TEXT = "nog niet vrijgegeven"
 DATA_PROBLEM_TEXT = "gegevensfout: meer reacties dan N"
 INDICATIVE_TEXT = "indicatief"
 CROWDED_ABOVE = 8  # more periods than this get smaller period labels and upright gap texts
@@ -230,7 +232,9 @@ def _draw(history: list[KpiReport]) -> Figure:
     gap_height = 0.25 if (norm - low) / (high - low) > 0.5 else 0.75
     verdicts = set()
     for x, report in zip(positions, history, strict=True):
-        if report.result.suppressed:
+        if report.result.verdict == WITHHELD:
+            _draw_gap(ax, x, WITHHELD_TEXT, gap_height, crowded)
+        elif report.result.suppressed:
             _draw_gap(ax, x, NO_RESPONSE_TEXT if report.result.n == 0 else TOO_FEW_TEXT, gap_height, crowded)
         elif report.data_problem:  # more responses than N: no verdict to draw
             _draw_gap(ax, x, DATA_PROBLEM_TEXT, gap_height, crowded)

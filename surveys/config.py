@@ -47,6 +47,9 @@ class Defaults:
     SESSION_MAX_HOURS = 12
     #: SURVEYS_FREE_TEXT_MONTHS. Free-text answers older than this many months are deleted by `purge`.
     FREE_TEXT_MONTHS = 24
+    #: SURVEYS_PUBLISH_AFTER_DAYS. `run-due` publishes a period this many days after its end (its rounds
+    #: closed), so paper forms can be entered first; a manager may publish sooner.
+    PUBLISH_AFTER_DAYS = 30
     #: SURVEYS_SMTP_HOST. The mail server that sends invitations and reminders.
     SMTP_HOST = "localhost"
     #: SURVEYS_SMTP_PORT. Its port (25 plain or STARTTLS, 587 submission).
@@ -375,6 +378,7 @@ PARSERS = {
     "SESSION_MINUTES": integer(1),
     "SESSION_MAX_HOURS": integer(1, 168),
     "FREE_TEXT_MONTHS": integer(1),
+    "PUBLISH_AFTER_DAYS": integer(0),
     "SMTP_HOST": text,
     "SMTP_PORT": integer(1, 65535),
     "SMTP_USERNAME": optional_text,

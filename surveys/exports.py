@@ -18,21 +18,23 @@ import csv
 import io
 import math
 import re
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
-from sqlalchemy import String, cast, func, select, type_coerce
+from sqlalchemy import BigInteger, String, case, cast, func, literal, select
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from .extensions import db
-from .formatting import note_texts
+from .formatting import report_notes
 from .models import Answer, QuestionnaireVersion, Response
 from .periods import Period, parse_period
 from .questionnaires import Questionnaire
 from .scoring import decimals_for
+from .services import microdata, publication
 from .services.questionnaires import current_version, definition_of
-from .services.reports import KpiReport
+from .services.reports import KpiReport, included_response_quarters
 
 BOM = "\ufeff"
 DIALECTS = {"international": (",", "."), "dutch": (";", ",")}  # (field separator, decimal mark)
@@ -51,7 +53,7 @@ KPI_FIGURES = ("mean_or_share", "ci_low", "ci_high", "meets_norm")  # what a sup
 ITEM_COLUMNS = ("questionnaire", "period", "item", "question", "type", "answer", "answer_label", "count", "n",
                 "agree_share", "ci_low", "ci_high", "suppressed")
 ITEM_FORMATS = {"agree_share": PERCENT, "ci_low": PERCENT, "ci_high": PERCENT}
-RAW_COLUMNS = ("response_id", "questionnaire_version", "period", "quarter", "submitted_on", "channel")
+RAW_COLUMNS = ("questionnaire_version", "period", "quarter", "channel")
 
 
 class ExportError(ValueError):
@@ -130,7 +132,7 @@ def _kpi_row(report: KpiReport) -> dict[str, object]:
     row["mean_or_share"] = entry.get("mean" if report.kpi.statistic == "mean" else "share")
     if entry["suppressed"]:
         row |= dict.fromkeys(KPI_FIGURES)  # the scoring layer already left them out; hold that here too
-    row["notes"] = " ".join(note_texts(report.result)) or None
+    row["notes"] = " ".join(report_notes(report)) or None
     return row
 
 
@@ -173,7 +175,7 @@ def _item_rows(questionnaire: Questionnaire, period: Period | str,
                 "question": item.text.nl, "type": item.type,
                 "answer": int(option.code) if option.code.isdigit() else option.code,
                 "answer_label": option.label.nl, "count": _count(summary, option.code) if shown else None,
-                "n": summary.n, "suppressed": summary.suppressed,
+                "n": summary.n if shown else None, "suppressed": summary.suppressed,
                 # Only agree items carry a share; a suppressed summary has these set to None already.
                 "agree_share": getattr(summary, "share", None) if shown else None,
                 "ci_low": getattr(summary, "ci_low", None) if shown else None,
@@ -290,19 +292,17 @@ def kpi_results_xlsx(reports: Iterable[KpiReport],
 
 def raw_responses_csv(questionnaire_key: str, *, period: Period | str | None = None,
                       dialect: str = "international", chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
-    """Every response to a questionnaire as CSV chunks, one row per response in the order stored.
+    """Every exported response to a questionnaire as CSV chunks: protected microdata, one row per response.
 
-    Columns: ``response_id`` (the database's row number, not a code), ``questionnaire_version``, ``period``
-    (the half-year), ``quarter``, ``submitted_on``, ``channel``, then one column per item of the current
-    questionnaire version with the answer as stored: a number, a code such as ``weet_niet``, or free text
-    (neutralised). An item no longer in the current version is left out. No code or code hash: a response
-    holds none.
-
-    Minimum n: a period in which the questionnaire has fewer responses than its ``min_n`` is left out
-    entirely. The period is the half-year, or the quarter when ``period`` names a quarter.
+    Columns: ``questionnaire_version``, ``period`` (the half-year), ``quarter`` (where it may be shown),
+    ``channel`` (where it is common enough), then one column per item of the current questionnaire version
+    with the answer as stored: a number, a code such as ``weet_niet``, or free text (neutralised); a rare
+    background answer reads ``anders``. An item no longer in the current version is left out. No id, no day,
+    no code or code hash: a response holds none. Which rows, how coarse, in what order and why:
+    services/microdata.py. The period is the half-year, or the quarter when ``period`` names a quarter.
 
     The database makes the rows: one query returns one row per response, answers pivoted into the item
-    columns, in response order; Python neutralises the text cells and writes the rows as CSV. Memory
+    columns, in a secret order; Python neutralises the text cells and writes the rows as CSV. Memory
     stays flat: the rows are fetched ``chunk_size`` at a time from that one query (a server-side cursor on
     PostgreSQL, a stepping cursor on SQLite), and each chunk becomes one piece of text.
     """
@@ -317,11 +317,13 @@ def raw_responses_csv(questionnaire_key: str, *, period: Period | str | None = N
     questionnaire = definition_of(version)
     item_keys = [item.key for item in questionnaire.items]
     periods = _periods_passing_min_n(questionnaire, period)
+    rows = microdata.plan(questionnaire, _period_column(period), periods,
+                          _included_quarters(questionnaire, period, periods))
 
     def chunks() -> Iterator[str]:
         yield BOM + lines.line(RAW_COLUMNS + tuple(item_keys))
-        if periods:
-            yield from _raw_chunks(questionnaire, period, periods, item_keys, separator, chunk_size)
+        if not rows.empty:
+            yield from _raw_chunks(questionnaire, period, rows, item_keys, separator, chunk_size)
 
     return chunks()
 
@@ -331,33 +333,61 @@ def _period_column(period: Period | None):
 
 
 def _periods_passing_min_n(questionnaire: Questionnaire, period: Period | None) -> list[str]:
+    """The published periods of the export with at least the questionnaire's minimum n of responses."""
     column = _period_column(period)
     query = (select(column, func.count()).where(Response.questionnaire == questionnaire.key)
              .group_by(column))
     if period is not None:
         query = query.where(column == str(period))
-    return sorted(name for name, count in db.session.execute(query) if count >= questionnaire.min_n)
+    large = {name for name, count in db.session.execute(query) if count >= questionnaire.min_n}
+    return sorted(publication.published_periods(questionnaire.key, large))
 
 
-def _raw_chunks(questionnaire: Questionnaire, period: Period | None, periods: list[str], item_keys: list[str],
-                separator: str, chunk_size: int) -> Iterator[str]:
+def _included_quarters(questionnaire: Questionnaire, period: Period | None, periods: list[str]) -> list[str] | None:
+    """The quarters whose rows a half-year export holds, for a questionnaire reported per quarter: not a
+    hidden quarter's rows beside a shown one (publication.included_quarters); None: every row of `periods`."""
+    if period is not None and not period.is_half_year:
+        return None
+    included = [included_response_quarters(questionnaire, parse_period(name)) for name in periods]
+    if all(quarters is None for quarters in included):
+        return None
+    return sorted(quarter for quarters in included for quarter in quarters or ())
+
+
+def _raw_chunks(questionnaire: Questionnaire, period: Period | None, rows: microdata.ExportPlan,
+                item_keys: list[str], separator: str, chunk_size: int) -> Iterator[str]:
+    """The rows in blocks of `chunk_size` responses stored one after another, the blocks in a secret random
+    order and each block's rows in a secret order of their own (services/microdata.py says why). A block is
+    one range of ids, pivoted by one query: the database reads its pages in order, which a random order of
+    single rows would not let it do (three times slower at a million rows on SQLite)."""
     connection = db.session.connection()  # Core rows: the ORM's per-row work would double the time
-    query = _raw_query(questionnaire.key, period, periods, item_keys, connection.dialect.name)
+    exported = _exported(questionnaire.key, period, rows, connection.dialect.name)
+    blocks = _blocks(connection, exported, chunk_size)
+    secrets.SystemRandom().shuffle(blocks)
+    pivot = _raw_query(rows, item_keys, connection.dialect.name).where(*exported).order_by(_secret_order(rows))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator)
     # The text cells: free text, and the codes of choice items. A grade or agree cell holds a number or one
     # of the fixed codes for no answer (weet_niet, nvt); skipping those keeps a million rows fast.
     free_text = [len(RAW_COLUMNS) + at for at, key in enumerate(item_keys)
                  if questionnaire.item(key).type not in ("grade", "agree")]
-    result = connection.execute(query.execution_options(yield_per=chunk_size))  # server-side on PostgreSQL
+    for first, last in blocks:
+        block = connection.execute(pivot.where(Response.id.between(first, last)))
+        writer.writerows(_neutralised(block, free_text))  # each cell a number, a text or None (empty)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _blocks(connection, exported: list, size: int) -> list[tuple[int, int]]:
+    """(first id, last id) of each run of `size` exported responses, in id order: the ids are read a run at a
+    time (a server-side cursor on PostgreSQL), only the ends are kept."""
+    ids = connection.execute(select(Response.id).where(*exported).order_by(Response.id)
+                             .execution_options(yield_per=size))
     try:
-        for partition in result.partitions():
-            writer.writerows(_neutralised(partition, free_text))  # each cell a number, a text or None (empty)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+        return [(partition[0][0], partition[-1][0]) for partition in ids.partitions()]
     finally:
-        result.close()  # also when the client goes away mid-download
+        ids.close()
 
 
 def _neutralised(rows, free_text: list[int]):
@@ -375,35 +405,67 @@ def _neutralised(rows, free_text: list[int]):
     return neutralised
 
 
-def _raw_query(questionnaire_key: str, period: Period | None, periods: list[str], item_keys: list[str],
-               dialect: str):
-    """One row per response of the questionnaire in ``periods``, in response order: the RAW_COLUMNS, then
-    one cell per item (``_answer_cell``, NULL where unanswered).
+def _secret_order(rows: microdata.ExportPlan):
+    """The sort key of services/microdata.py, in integer arithmetic both databases share (no product
+    reaches 2⁶³): an affine step, then two squaring steps, each modulo the prime p."""
+    a, b, c, d = rows.order
+    key = (cast(Response.id, BigInteger) * a + b) % microdata.PRIME
+    key = (key * key + c) % microdata.PRIME
+    return (key * key + d) % microdata.PRIME
+
+
+def _exported(questionnaire_key: str, period: Period | None, rows: microdata.ExportPlan, dialect: str) -> list:
+    """The conditions on the exported responses: the questionnaire's in the plan's periods (and quarters)."""
+    conditions = [Response.questionnaire == questionnaire_key, _period_column(period).in_(rows.periods)]
+    if rows.quarters is not None:  # a filter, never the index SQLite should walk
+        column = _not_indexed(Response.quarter) if dialect == "sqlite" else Response.quarter
+        conditions.append(column.in_(rows.quarters))
+    return conditions
+
+
+def _raw_query(rows: microdata.ExportPlan, item_keys: list[str], dialect: str):
+    """One row per response (the caller names the ids): the RAW_COLUMNS, then one cell per item
+    (``_answer_cell``, NULL where unanswered, coarsened as planned).
 
     The pivot differs per database, each shape the faster of the two there (by a third to a half at a
     million responses): SQLite looks each cell up by the answer primary key (response_id, item), one B-tree
-    search per item in a correlated subquery; PostgreSQL merges the responses with their answers in
-    primary-key order and aggregates per response (MAX ... FILTER per item), streaming in id order."""
-    questionnaire_column, period_column = Response.questionnaire, _period_column(period)
-    if dialect == "sqlite" and len(periods) > 1:
-        # The (questionnaire, period) index yields one period's responses in id order, but several periods
-        # only in period order: SQLite would sort the finished rows. Walk the table in id order instead
-        # (about 30 ms per million responses); a unary + keeps SQLite off the index.
-        questionnaire_column, period_column = _not_indexed(questionnaire_column), _not_indexed(period_column)
-    head = (Response.id, QuestionnaireVersion.version, Response.half_year, Response.quarter,
-            type_coerce(Response.submitted_on, String),  # SQLite's ISO text as it is, no date objects
-            Response.channel)
+    search per item in a correlated subquery; PostgreSQL joins the responses with their answers and
+    aggregates per response (MAX ... FILTER per item)."""
+    head = (QuestionnaireVersion.version, Response.half_year,
+            _shown_only(Response.quarter, rows.shown_quarters), _hidden(Response.channel, rows.hidden_channels))
     if dialect == "sqlite":
-        cells = [select(_answer_cell(dialect)).where(Answer.response_id == Response.id, Answer.item == key)
-                 .scalar_subquery() for key in item_keys]
+        cells = [_not_given(select(_coarse_cell(dialect, rows.coarse.get(key)))
+                            .where(Answer.response_id == Response.id, Answer.item == key).scalar_subquery(),
+                            rows.coarse.get(key)) for key in item_keys]
         query = select(*head, *cells)
     else:
-        cells = [func.max(_answer_cell(dialect)).filter(Answer.item == key) for key in item_keys]
+        cells = [_not_given(func.max(_coarse_cell(dialect, rows.coarse.get(key))).filter(Answer.item == key),
+                            rows.coarse.get(key)) for key in item_keys]
         query = (select(*head, *cells).outerjoin(Answer, Answer.response_id == Response.id)
                  .group_by(Response.id, QuestionnaireVersion.version))
-    return (query.join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
-            .where(questionnaire_column == questionnaire_key, period_column.in_(periods))
-            .order_by(Response.id))
+    return query.join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
+
+
+def _shown_only(column, shown):
+    """The column where its value is in `shown`, else NULL (an empty cell)."""
+    return case((column.in_(sorted(shown)), column), else_=None) if shown else literal(None, String)
+
+
+def _hidden(column, hidden):
+    """The column, NULL where its value is in `hidden`."""
+    return case((column.in_(sorted(hidden)), None), else_=column) if hidden else column
+
+
+def _coarse_cell(dialect: str, coarse):
+    """An answer's cell, ``anders`` for the background codes the plan coarsens."""
+    cell = _answer_cell(dialect)
+    codes = sorted(set(coarse or ()) - {microdata.NOT_GIVEN})
+    return case((Answer.code.in_(codes), literal(microdata.COARSE)), else_=cell) if codes else cell
+
+
+def _not_given(cell, coarse):
+    """The cell, ``anders`` where the item was not answered and the plan coarsens that too."""
+    return func.coalesce(cell, literal(microdata.COARSE)) if coarse and microdata.NOT_GIVEN in coarse else cell
 
 
 def _answer_cell(dialect: str):

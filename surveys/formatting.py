@@ -3,6 +3,7 @@
 from flask import Flask
 
 from .scoring import decimals_for
+from .services.publication import WITHHELD
 
 
 def nl_number(value: float | None, decimals: int = 2) -> str:
@@ -28,7 +29,10 @@ def register(app: Flask) -> None:
     app.add_template_global(kpi_value)
     app.add_template_global(kpi_figures)
     app.add_template_global(note_texts)
+    app.add_template_global(report_notes)
     app.add_template_global(verdict_label)
+    app.add_template_global(n_text)
+    app.add_template_global(responses_text)
 
 
 # --- KPI figures that never contradict the verdict -------------------------------------------------------
@@ -71,6 +75,44 @@ def note_texts(result) -> list[str]:
     return [NOTE_TEXTS[note] for note in result.notes if note in NOTE_TEXTS]
 
 
+def held_back_text(count: int) -> str:
+    return f"{count} {'reactie' if count == 1 else 'reacties'} niet meegeteld om privacyredenen"
+
+
+def report_notes(report) -> list[str]:
+    """The notes of a KPI report in words: its result's, and the responses held back to keep a half-year
+    and its quarters apart (services.publication.included_quarters)."""
+    notes = note_texts(report.result)
+    if report.held_back and not report.result.suppressed:
+        notes.append(held_back_text(report.held_back) + ".")
+    return notes
+
+
 def verdict_label(result, verdicts: dict) -> tuple[str, str]:
     """(icon, words) of a verdict; a data problem says so instead of a verdict."""
     return DATA_PROBLEM if "n_exceeds_population" in result.notes else verdicts[result.verdict]
+
+
+# --- sizes of groups: never the n of a hidden one -----------------------------------------------------------
+
+def n_text(result, min_n: int) -> str:
+    """The n of a result as every channel shows it: "–" before publication, "minder dan N" for a group
+    hidden because it is small, "niet getoond" for one hidden to protect another (complementary
+    suppression), never the hidden group's own n."""
+    if result.verdict == WITHHELD:
+        return "–"
+    if result.suppressed and result.n > 0:
+        return f"minder dan {min_n}" if result.n < min_n else "niet getoond"
+    return str(result.n)
+
+
+def responses_text(report) -> str:
+    """A KPI report's response count (and N) as shown: "minder dan N" where the count is hidden."""
+    if report.response_hidden:
+        return f"minder dan {report.min_n}"
+    text = str(report.responses)
+    if report.population:
+        text += f" van {report.population}"
+        if report.response_rate is not None:
+            text += f" ({nl_percent(report.response_rate)})"
+    return text

@@ -156,6 +156,18 @@ class ResponseTally(db.Model):
     count: Mapped[int]
 
 
+class PublishedPeriod(db.Model):
+    """A period whose figures a channel may show for one questionnaire (services/publication.py decides).
+    Once here, the period's responses are final: late ones are refused, so the figures never change."""
+
+    __tablename__ = "published_period"
+
+    questionnaire: Mapped[str] = mapped_column(String(20), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(254))  # an account's e-mail, or "run-due"/"demo"/"cli"
+
+
 class ApiToken(db.Model):
     """A named key for /api/v1. Only its SHA-256 hash is stored; the token is shown once at creation."""
 

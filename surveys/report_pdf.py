@@ -41,11 +41,12 @@ from reportlab.platypus import (
 )
 
 from . import charts, logos, periods
-from .formatting import kpi_figures, note_texts, verdict_label
+from .formatting import kpi_figures, n_text, report_notes, verdict_label
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
 from .services import organisation
+from .services.publication import WITHHELD, WITHHELD_TEXT
 from .services.reports import GROUPS, KpiReport, kpi_history, kpi_results
 
 BRAND, MUTED, RULE = colors.HexColor("#00576B"), colors.HexColor("#4B4B4B"), colors.HexColor("#9A9A9A")
@@ -65,6 +66,7 @@ VERDICTS = {
     BELOW: ("▼", "Onder de norm"),
     UNDECIDED: ("●", "Niet te onderscheiden van de norm"),
     TOO_FEW: ("–", "Te weinig respons"),
+    WITHHELD: ("…", WITHHELD_TEXT),
 }
 NO_RESPONSE = ("–", "Geen respons")
 TRENDS = {"stijging": "gestegen", "daling": "gedaald", "niet_te_onderscheiden": "geen duidelijke verandering",
@@ -143,7 +145,7 @@ def norm_text(report: KpiReport) -> str:
 
 def verdict_words(report: KpiReport) -> tuple[str, str]:
     result = report.result
-    if result.suppressed and result.n == 0:
+    if result.suppressed and result.n == 0 and result.verdict != WITHHELD:
         return NO_RESPONSE
     return verdict_label(result, VERDICTS)
 
@@ -187,7 +189,7 @@ def rate_text(responses: int, population: int | None) -> str:
 def notes_paragraph(reports: list[KpiReport], style) -> list:
     """What the notes of the results mean, in words: census, data problems, cut-off intervals."""
     lines = [f"{escape(report.kpi.label.nl)}: {escape(text)}" for report in reports
-             for text in note_texts(report.result)]
+             for text in report_notes(report)]
     return [_p("Toelichting", style), *(Paragraph(line, style) for line in lines)] if lines else []
 
 
@@ -244,7 +246,7 @@ def _kpi_table(reports: list[KpiReport], styles) -> Table:
         verdict = f"{symbol} {escape(words)}" + ("<br/><i>indicatief</i>" if report.result.indicative else "")
         rows.append([
             _p(report.kpi.label.nl, cell), _p(value_text(report), cell), _p(interval_text(report), cell),
-            _p(norm_text(report), cell), _p(count(report.result.n), cell),
+            _p(norm_text(report), cell), _p(n_text(report.result, report.min_n), cell),
             _p("–" if report.response_rate is None else rate_text(report.responses, report.population), cell),
             Paragraph(verdict, cell), _p(trend_text(report), cell),
         ])
@@ -263,6 +265,10 @@ def _response_table(reports: list[KpiReport], styles) -> Table:
         if report is None:
             continue
         population = "niet bekend" if report.population is None else count(report.population)
+        if report.response_hidden:  # a published period's small count is a hidden group's size
+            hidden = f"minder dan {report.min_n}"
+            rows.append([_p(GROUPS[key], cell), _p(hidden, cell), _p(population, cell), _p("–", cell)])
+            continue
         rows.append([_p(GROUPS[key], cell), _p(count(report.responses), cell), _p(population, cell),
                      _p(rate_text(report.responses, report.population), cell)])
     widths = [5, 3, 6, 3]

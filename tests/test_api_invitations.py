@@ -197,8 +197,9 @@ def test_kpis_take_the_session_of_any_logged_in_staff_account(app, client):
         assert log_in(staff, f"{role}@example.nl").status_code == 303
         reply = staff.get("/api/v1/kpis?period=2026-H1&kpi=client_support")
         assert reply.status_code == 200, role
+        # An empty period not yet published: no n, "niet vrijgegeven" (DESIGN.md section 6).
         assert [(e["kpi"], e["n"], e["verdict"]) for e in reply.get_json()] == [
-            ("client_support", 0, "te_weinig_respons")]
+            ("client_support", None, "niet_vrijgegeven")]
         # A session cannot make invitations: that takes an invite token.
         is_problem(staff.post("/api/v1/invitations", json=LINK_BODY), 401)
 

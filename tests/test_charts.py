@@ -16,6 +16,8 @@ from surveys.services.questionnaires import current_version
 from surveys.services.reports import kpi_history
 from surveys.services.responses import NewResponse, store_many
 
+from .helpers import publish
+
 SVG = "{http://www.w3.org/2000/svg}"
 
 # Gemeente G1 grades per half-year; the gemeente's minimum n is 3. 2024-H2 has no responses at all.
@@ -27,14 +29,18 @@ GEMEENTE_GRADES = {
 UNTIL = ["--until", "2026-H1", "--half-years", "4"]
 
 
+SHOWN = ("2024-H2", "2025-H1", "2025-H2", "2026-H1")  # the half-years the charts draw, published
+
+
 def store(questionnaire: str, item: str, answers_by_day: dict) -> None:
-    """Put exact answers in the database, one response per answer."""
+    """Put exact answers in the database, one response per answer, and publish the charts' half-years."""
     responses = [
         NewResponse(day, [AnswerValue(item, value=answer) if isinstance(answer, int) else
                           AnswerValue(item, code=answer)])
         for day, answers in answers_by_day.items() for answer in answers
     ]
     store_many(current_version(questionnaire), responses, channel="paper")
+    publish(*SHOWN)
 
 
 @pytest.fixture
@@ -162,6 +168,8 @@ def test_chart_command_writes_each_format(app, tmp_path, fmt):
 
 def test_chart_command_takes_the_format_from_the_file_name(app, tmp_path):
     out = tmp_path / "partner.svg"
+    with app.app_context():
+        publish(*SHOWN)
     result = app.test_cli_runner().invoke(chart_command, ["partner_cooperation", "--out", str(out), *UNTIL])
     assert result.exit_code == 0, result.output
     assert "geen respons" in svg_texts(out.read_bytes())

@@ -212,6 +212,8 @@ BOOLEAN = "expected true or false (also accepted: 1/0, yes/no, on/off)"
     ("SESSION_MINUTES", "0", "SURVEYS_SESSION_MINUTES = 0: expected a whole number from 1 or more"),
     ("FREE_TEXT_MONTHS", "1.5", "SURVEYS_FREE_TEXT_MONTHS = 1.5: expected a whole number from 1 or more"),
     ("DEFAULT_MIN_N", "1", "SURVEYS_DEFAULT_MIN_N = 1: expected a whole number from 2 to 100"),
+    ("PUBLISH_AFTER_DAYS", "-1", "SURVEYS_PUBLISH_AFTER_DAYS = -1: expected a whole number from 0 or more"),
+    ("PUBLISH_AFTER_DAYS", "dertig", "SURVEYS_PUBLISH_AFTER_DAYS = 'dertig': expected a whole number from 0 or more"),
     ("TRUSTED_PROXIES", "-1", "SURVEYS_TRUSTED_PROXIES = -1: expected a whole number from 0 to 10"),
     ("MAIL_FROM", "waardering", "SURVEYS_MAIL_FROM = 'waardering': expected an e-mail address such as "
      "waardering@example.nl (or: Naam <adres>)"),

@@ -22,6 +22,7 @@ from surveys.services.responses import NewResponse, store_many
 from surveys.services.rounds import create_round
 from surveys.services.users import create_user
 
+from .helpers import publish
 from .test_manage import PASSWORD, log_in
 
 PERIOD = "2026-H1"
@@ -83,6 +84,7 @@ def stored(app):
         store_many(current_version("client"), [NewResponse(date(2026, 5, 1) + timedelta(days=i),
                                                            [AnswerValue("C4", code=code)])
                                                for i, code in enumerate(CLIENT_C4)], channel="paper")
+        publish("2025-H2", PERIOD)
         create_user("manager@example.nl", PASSWORD, "manager")
         create_user("lezer@example.nl", PASSWORD, "lezer")
 
@@ -117,7 +119,9 @@ def test_a_manager_downloads_the_halfyear_report_with_the_figures_worked_out_by_
     # One row per KPI: label, value, interval, norm, n, response rate, verdict, trend.
     assert ("Partnerwaardering voor de samenwerking 7,60 6,37 – 8,83 > 7 5 50 % "
             "● Niet te onderscheiden van de norm indicatief – Gemeentewaardering") in rows
-    assert "Gemeentewaardering voor de samenwerking – – > 7 2 – – Te weinig respons – Waardering van" in rows
+    # The gemeente's two answers: a hidden group says "minder dan 3", never its n (DESIGN.md §6).
+    assert ("Gemeentewaardering voor de samenwerking – – > 7 minder dan 3 – – Te weinig respons – Waardering van"
+            in rows)
     assert ("Waardering van medewerkers en management voor huis op orde 8,00 6,28 – 9,72 > 7 5 – "
             "● Niet te onderscheiden van de norm indicatief +1,20 (gestegen) n is het aantal") in rows
     assert ("Cliënten die na de hulp zelf weer verder kunnen 80,0 % 37,6 % – 96,4 % > 70 % 5 – "
@@ -168,7 +172,9 @@ def test_the_workbook_download_holds_the_expected_cells(stored, client):
     assert (partner["verdict"], partner["responses"], partner["population"], partner["response_rate"]) == \
         ("niet_te_onderscheiden", 5, 10, 0.5)
     gemeente = rows["gemeente_cooperation"]
-    assert (gemeente["n"], gemeente["suppressed"], gemeente["verdict"]) == (2, True, "te_weinig_respons")
+    # A hidden group: neither its n nor its response count (DESIGN.md §6).
+    assert (gemeente["n"], gemeente["suppressed"], gemeente["verdict"]) == (None, True, "te_weinig_respons")
+    assert gemeente["responses"] is None and gemeente["response_rate"] is None
     assert gemeente["mean_or_share"] is None and gemeente["ci_low"] is None and gemeente["ci_high"] is None
     staff = rows["staff_house_in_order"]
     assert (staff["mean_or_share"], staff["ci_low"], staff["ci_high"], staff["verdict"]) == \
@@ -191,7 +197,8 @@ def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_
     rows = by_kpi(read_csv(dutch.data, ";"))
     assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_low"],
             rows["partner_cooperation"]["response_rate"]) == ("7,6", "6,3668", "0,5")
-    assert rows["gemeente_cooperation"]["mean_or_share"] == "" and rows["gemeente_cooperation"]["n"] == "2"
+    assert rows["gemeente_cooperation"]["mean_or_share"] == "" and rows["gemeente_cooperation"]["n"] == ""
+    assert rows["gemeente_cooperation"]["responses"] == ""  # a hidden group's size is never shown
 
     international = client.get(f"/beheer/downloads/kpi-resultaten.csv?periode={PERIOD}")
     assert international.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}.csv"'
@@ -267,4 +274,5 @@ def test_a_raw_download_left_unread_does_not_carry_its_user_into_the_next_reques
     assert unread.status_code == 200 and unread.is_streamed
     anonymous = app.test_client().get(f"/beheer/downloads?periode={PERIOD}")
     assert anonymous.status_code == 302 and "/beheer/inloggen" in anonymous.headers["Location"]
-    assert read_csv(unread.get_data(), ",")[0]["P8"] == PARTNER_TEXT  # and the stream still works afterwards
+    # and the stream still works afterwards
+    assert PARTNER_TEXT in [row["P8"] for row in read_csv(unread.get_data(), ",")]

@@ -14,6 +14,7 @@ from surveys.services.questionnaires import current_version
 from surveys.services.reports import kpi_results
 from surveys.services.responses import NewResponse, store_many
 from surveys.services.rounds import create_round
+from tests.helpers import publish
 from tests.test_reports import store_grades
 
 CALM = [7] * 10 + [8] * 10 + [6] * 5 + [9] * 5  # SD 1.05: an earlier half-year of 30
@@ -33,6 +34,7 @@ def test_intervals_stay_on_the_grade_scale(app):
     with app.app_context():
         store_grades("gemeente", "G1", [10, 10, 9], date(2026, 2, 1))
         store_grades("gemeente", "G1", [1, 1, 2], date(2025, 9, 1))
+        publish("2025-H2", "2026-H1")
         high, _ = entry("2026-H1", "gemeente_cooperation")
         low, _ = entry("2025-H2", "gemeente_cooperation")
     # [10, 10, 9]: mean 29/3, squares 2/3; the prior SD 2.0: s̃² = (120 + 2/3) / 32, SE = √(s̃²/3) = 1.1211353,
@@ -49,6 +51,7 @@ def test_a_closed_quarter_keeps_its_interval_when_the_next_quarter_arrives(app):
         for half_year_day in (date(2024, 9, 1), date(2025, 3, 1), date(2025, 9, 1)):
             store_grades("client", "C1", CALM, half_year_day)
         store_grades("client", "C1", [7, 8, 6, 9, 5, 8, 7, 6], date(2026, 2, 1))
+        publish("2024-H2", "2025-H1", "2025-H2", "2026-Q1")  # the quarter on its own, the half-year still open
         before, _ = entry("2026-Q1", "client_support")
         store_grades("client", "C1", [1, 10] * 20, date(2026, 5, 1))  # a polarised second quarter
         after, _ = entry("2026-Q1", "client_support")
@@ -61,6 +64,7 @@ def test_a_polarised_half_year_is_not_narrowed_towards_calm_ones(app):
         for day in (date(2024, 9, 1), date(2025, 3, 1), date(2025, 9, 1)):
             store_grades("partner", "P1", CALM, day)
         store_grades("partner", "P1", [2, 10, 3, 9, 10, 2, 10, 9, 3, 10], date(2026, 3, 1))
+        publish("2024-H2", "2025-H1", "2025-H2", "2026-H1")
         _, report = entry("2026-H1", "partner_cooperation")
     result = report.result
     # Own s² = 13.9555556; moderated towards the prior 2.0 it would be (120 + 125.6) / 39 = 6.2974359: the
@@ -76,9 +80,11 @@ def test_zero_spread_is_treated_alike_with_and_without_history(app):
     # t(0.975, 78) = 1.9908471: 8 ± 0.3527631.
     with app.app_context():
         store_grades("medewerker", "M1", [8] * 49, date(2026, 3, 1))
+        publish("2026-H1")
         without, _ = entry("2026-H1", "staff_house_in_order")
         for day in (date(2024, 9, 1), date(2025, 3, 1), date(2025, 9, 1)):
             store_grades("medewerker", "M1", CALM, day)
+        publish("2024-H2", "2025-H1", "2025-H2")
         with_history, _ = entry("2026-H1", "staff_house_in_order")
     assert (without["ci_low"], without["ci_high"]) == (pytest.approx(7.6472369, abs=1e-6),
                                                        pytest.approx(8.3527631, abs=1e-6))
@@ -96,6 +102,7 @@ def test_census_is_decided_on_responses_not_on_item_answers(app, client):
         create_round("medewerker", "2026-H1", opens_on=date(2026, 1, 1), closes_on=date(2026, 6, 30), population=30)
         store_grades("medewerker", "M1", [8] * 15 + [7] * 6 + [6] * 6, date(2026, 3, 1))
         store_codes("medewerker", "M1", ["weet_niet"] * 3, date(2026, 3, 1))
+        publish("2026-H1")
         staff, _ = entry("2026-H1", "staff_house_in_order")
     # All 30 staff responded; 27 gave a grade: mean 198/27 = 7.33, the exact figure for everyone who has one.
     assert (staff["n"], staff["responses"], staff["population"], staff["response_rate"]) == (27, 30, 30, 1.0)
@@ -113,6 +120,7 @@ def test_more_responses_than_the_population_is_a_data_problem(app):
         store_grades("medewerker", "M1", [7, 8] * 6, date(2025, 9, 1))
         create_round("medewerker", "2026-H1", opens_on=date(2026, 1, 1), closes_on=date(2026, 6, 30), population=10)
         store_grades("medewerker", "M1", [8] * 10 + [9] * 2, date(2026, 3, 1))
+        publish("2025-H2", "2026-H1")
         staff, report = entry("2026-H1", "staff_house_in_order")
     # 12 responses from a population of 10: no verdict, no rate above 100 %, no trend; the note says why.
     assert (staff["responses"], staff["population"], staff["response_rate"]) == (12, 10, None)
@@ -145,6 +153,7 @@ def test_self_reliance_gets_a_trend_by_newcombe(app):
         store_codes("client", "C4", ["ja"] * 10 + ["nee"] * 15 + ["een_beetje"] * 5, date(2025, 9, 1))
         store_codes("client", "C4", ["ja"] * 24 + ["nee"] * 4 + ["een_beetje"] * 2 + ["weet_niet"] * 3,
                     date(2026, 3, 1))
+        publish("2025-H2", "2026-H1")
         share, _ = entry("2026-H1", "client_self_reliance")
     # Newcombe's hybrid score interval from scipy's Wilson intervals: 24/30 − 10/30 = 0.4667.
     p1, p2 = 24 / 30, 10 / 30

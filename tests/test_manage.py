@@ -12,7 +12,7 @@ from surveys.services.questionnaires import current_version
 from surveys.services.responses import NewResponse, store_many
 from surveys.services.users import create_user
 
-from .helpers import csrf_token
+from .helpers import csrf_token, publish
 
 PASSWORD = "een lang wachtwoord"
 ROLES = ("lezer", "manager", "beheerder")
@@ -96,9 +96,12 @@ def test_kpi_page_shows_free_text_to_managers_only_and_only_for_large_groups(app
         store_many(version, [NewResponse(date(2026, 3, 1), [AnswerValue("M1", value=7),
                                                             AnswerValue("M9", text=f"punt {i}")])
                              for i in range(5)], channel="paper")
+        publish("2026-H1")
     log_in(client, "manager@example.nl")
     partner = client.get("/beheer/kpi/partner_cooperation?periode=2026-H1").get_data(as_text=True)
-    assert "opmerking" not in partner and "Te weinig respons in 2026-H1 (n = 4)" in partner
+    # A hidden group says "minder dan 5", never its n (DESIGN.md §6).
+    assert "opmerking" not in partner and "Te weinig respons in 2026-H1 (minder dan 5)" in partner
+    assert "(n = 4)" not in partner
     staff = client.get("/beheer/kpi/staff_house_in_order?periode=2026-H1").get_data(as_text=True)
     assert all(f"punt {i}" in staff for i in range(5))
     client.post("/beheer/uitloggen", data={"csrf_token": csrf_token_from(staff)})

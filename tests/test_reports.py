@@ -23,6 +23,8 @@ from surveys.services.responses import NewResponse, import_responses, store_many
 from surveys.services.rounds import create_round
 from surveys.services.tokens import create_token
 
+from .helpers import publish
+
 H1, H2 = parse_period("2025-H2"), parse_period("2026-H1")
 
 
@@ -94,6 +96,7 @@ def test_paper_forms_imported_then_reported_with_hand_computed_figures(app):
     with app.app_context():
         create_round("partner", "2026-H1", opens_on=date(2026, 1, 1), closes_on=date(2026, 6, 30), population=10)
         assert import_responses("partner", PAPER_FORMS.encode(), today=date(2026, 7, 1)) == 6
+        publish("2026-H1")
         (report,) = kpi_results("2026-H1", ["partner_cooperation"])
     entry = report.to_dict()
     # Grades 8, 7, 9, 6, 8 (weet_niet left out): n 5, Σx 38, mean 7.6; squares about the mean
@@ -116,12 +119,15 @@ def test_a_group_below_the_minimum_shows_no_figure_in_report_or_api(app, runner)
     with app.app_context():
         store_grades("gemeente", "G1", [9, 9], date(2026, 2, 1))  # 2 < min_n 3
         store_grades("partner", "P1", [8, 8, 7, 9], date(2026, 2, 1))  # 4 < min_n 5
+        publish("2026-H1")
         token = create_token("dashboard")
     by_kpi = {entry["kpi"]: entry for entry in
               json.loads(runner.invoke(args=["report", "--period", "2026-H1", "--format", "json"]).output)}
-    for key, n in (("gemeente_cooperation", 2), ("partner_cooperation", 4)):
+    for key in ("gemeente_cooperation", "partner_cooperation"):
         entry = by_kpi[key]
-        assert entry["n"] == n and entry["suppressed"] is True and entry["verdict"] == "te_weinig_respons"
+        # Neither the n nor the response count of a hidden group is shown (DESIGN.md §6).
+        assert entry["n"] is entry["responses"] is entry["response_rate"] is None
+        assert entry["suppressed"] is True and entry["verdict"] == "te_weinig_respons"
         assert entry["mean"] is entry["ci_low"] is entry["ci_high"] is entry["meets_norm"] is None
         assert entry["trend"] is None
     api = app.test_client().get("/api/v1/kpis?period=2026-H1", headers={"Authorization": f"Bearer {token}"})
@@ -136,6 +142,7 @@ def test_zero_spread_single_answer_and_empty_periods_give_honest_json(app, runne
     with app.app_context():
         store_grades("medewerker", "M1", [8] * 12, date(2026, 3, 1))
         store_grades("partner", "P1", [9], date(2026, 3, 1))
+        publish("2026-H1")
     result = runner.invoke(args=["report", "--period", "2026-H1", "--format", "json"])
     assert result.exit_code == 0
     by_kpi = {entry["kpi"]: entry for entry in json.loads(result.output)}
@@ -149,7 +156,9 @@ def test_zero_spread_single_answer_and_empty_periods_give_honest_json(app, runne
                                                    pytest.approx(8.9973802, abs=1e-6))
     assert staff["verdict"] == "boven_norm"
     assert by_kpi["partner_cooperation"]["suppressed"] is True
-    assert by_kpi["client_support"] == {**by_kpi["client_support"], "n": 0, "verdict": "te_weinig_respons"}
+    # DESIGN.md §7: a suppressed entry carries no n, also when it is empty.
+    assert by_kpi["client_support"] == {**by_kpi["client_support"], "n": None, "responses": 0,
+                                        "verdict": "te_weinig_respons"}
     assert "NaN" not in result.output and "Infinity" not in result.output
 
 
@@ -157,11 +166,13 @@ def test_quarters_only_for_client_kpis_and_bad_periods_refused(app, runner):
     with app.app_context():
         store_grades("client", "C1", [8, 7, 9, 6, 8, 7], date(2026, 8, 4),
                      extra=[AnswerValue("C2", value=7), AnswerValue("C3", code="nvt"), AnswerValue("C4", code="ja")])
+        publish("2026-Q3")
     quarter = json.loads(runner.invoke(args=["report", "--period", "2026-Q3", "--format", "json"]).output)
     assert [entry["kpi"] for entry in quarter] == ["client_support", "client_goals", "client_coordination",
                                                     "client_self_reliance"]
     assert quarter[0]["n"] == 6 and quarter[0]["mean"] == pytest.approx(45 / 6)
-    assert quarter[2]["n"] == 0  # every C3 answer was "er hielp geen andere organisatie"
+    # every C3 answer was "er hielp geen andere organisatie": no answers, so no figure (and no n)
+    assert quarter[2]["suppressed"] is True and quarter[2]["n"] is None and quarter[2]["responses"] == 6
     for bad in ("2026-H3", "H1-2026", "2026", "2026-Q5"):
         result = runner.invoke(args=["report", "--period", bad])
         assert result.exit_code != 0 and "geen periode" in result.output
@@ -221,6 +232,7 @@ def test_breakdown_hides_a_small_group_and_its_complement(app):
                                            ("welzijn", [9, 8, 7, 8, 9, 8, 8, 9])):
             store_grades("partner", "P1", grades_given, date(2026, 3, 1),
                          extra=[AnswerValue("organisation_type", code=organisation)])
+        publish(str(H2))
         (kpi,) = select_kpis(["partner_cooperation"])
         groups = {group.group: group.result for group in kpi_breakdown(kpi, H2, "organisation_type")}
     # onderwijs (3) is below 5; ggd (7) is the smallest other group, hidden so 18 − 8 − 7 cannot reveal it.
@@ -239,5 +251,6 @@ def test_answers_from_the_web_form_count_in_the_report_at_once(app, client):
     today = periods.today()
     with app.app_context():
         (report,) = kpi_results(f"{today.year}-H{1 if today.month <= 6 else 2}", ["staff_house_in_order"])
-    assert (report.result.n, report.responses, report.population) == (2, 2, 8)
-    assert report.result.suppressed and report.response_rate == 0.25
+    # The running half-year is not published: its response count and rate show at once, no figure.
+    assert (report.responses, report.population, report.published) == (2, 8, False)
+    assert report.result.suppressed and report.result.mean is None and report.response_rate == 0.25

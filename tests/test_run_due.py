@@ -156,3 +156,25 @@ def test_two_run_due_processes_at_the_same_moment_send_each_reminder_once(app, s
     assert sorted(mail.recipients[0] for mail in smtp.mails) == sorted(f"persoon{n}@example.nl" for n in range(40))
     with app.app_context():
         assert db.session.scalar(select(func.sum(InvitationCode.reminders_sent))) == 40
+
+
+def test_run_due_publishes_a_period_thirty_days_after_its_end_once_its_round_closed(app):
+    """SURVEYS_PUBLISH_AFTER_DAYS (30): 2026-H1 ends on 30 June; its partner round closes on 10 July."""
+    from surveys.answers import AnswerValue
+    from surveys.models import PublishedPeriod
+    from surveys.services.questionnaires import current_version
+    from surveys.services.responses import NewResponse, store_many
+
+    with app.app_context():
+        create_round("partner", "2026-H1", opens_on=date(2026, 1, 5), closes_on=date(2026, 7, 10), population=9)
+        store_many(current_version("partner"), [NewResponse(date(2026, 3, 2), [AnswerValue("P1", value=7)])],
+                   channel="paper")
+    with at(date(2026, 7, 29)):
+        assert "vrijgegeven" not in run(app)  # 29 days after the end
+    with at(date(2026, 7, 30)):
+        assert run(app) == "vrijgegeven: partner 2026-H1"
+    with at(date(2026, 7, 31)):
+        assert run(app) == "niets te doen"
+    with app.app_context():
+        assert [(p.questionnaire, p.period, p.published_by) for p in db.session.scalars(select(PublishedPeriod))] == [
+            ("partner", "2026-H1", "run-due")]

@@ -17,6 +17,7 @@ from surveys.services.responses import NewResponse, store_many
 from surveys.services.rounds import create_round
 from surveys.services.users import create_user
 
+from .helpers import publish
 from .test_downloads import by_kpi, pdf_pages, read_csv
 from .test_manage import PASSWORD, log_in
 
@@ -62,6 +63,7 @@ def stored(app):
         create_round("gemeente", PERIOD, opens_on=date(2026, 1, 5), closes_on=date(2026, 3, 1), population=2)
         store_many(current_version("gemeente"), answers("G1", [0] * 7 + [2, 1, 0], date(2026, 2, 1)),
                    channel="paper")
+        publish(PERIOD)
         create_user("manager@example.nl", PASSWORD, "manager")
 
 

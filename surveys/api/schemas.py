@@ -87,7 +87,8 @@ class ProblemSchema(Schema):
 
 
 class KpiResultSchema(Schema):
-    """One entry of `report --format json` (DESIGN.md section 7). A suppressed entry has no figures."""
+    """One entry of `report --format json` (DESIGN.md section 7). A suppressed entry has no figures and no n;
+    a period not yet published (DESIGN.md section 6) has only its responses and response rate."""
 
     kpi = fields.String(required=True, metadata={"example": "client_support"})
     label = fields.String(required=True)
@@ -95,7 +96,9 @@ class KpiResultSchema(Schema):
     item = fields.String(required=True, metadata={"example": "C1"})
     period = fields.String(required=True, metadata={"example": "2026-H1"})
     statistic = fields.String(required=True, validate=validate.OneOf(("mean", "share")))
-    n = fields.Integer(required=True, metadata={"example": 48})
+    n = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Aantal antwoorden; leeg bij een verborgen groep of een periode die niet is vrijgegeven.",
+        "example": 48})
     norm = fields.Float(required=True, metadata={"example": 7.0})
     operator = fields.String(required=True)
     mean = fields.Float(allow_none=True, metadata={"description": "Bij statistic mean.", "example": 7.6})
@@ -103,14 +106,19 @@ class KpiResultSchema(Schema):
     ci_low = fields.Float(required=True, allow_none=True)
     ci_high = fields.Float(required=True, allow_none=True)
     verdict = fields.String(required=True, validate=validate.OneOf(
-        ("boven_norm", "onder_norm", "niet_te_onderscheiden", "te_weinig_respons")))
+        ("boven_norm", "onder_norm", "niet_te_onderscheiden", "te_weinig_respons", "niet_vrijgegeven")))
     side = fields.String(required=True, allow_none=True)
     meets_norm = fields.Boolean(required=True, allow_none=True)
     suppressed = fields.Boolean(required=True)
     indicative = fields.Boolean(required=True)
     method = fields.String(required=True, allow_none=True)
-    responses = fields.Integer(required=True)
+    responses = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Aantal reacties; leeg bij een verborgen groep (minder dan de minimale n)."})
     population = fields.Integer(required=True, allow_none=True)
     response_rate = fields.Float(required=True, allow_none=True)
+    published = fields.Boolean(required=True, metadata={
+        "description": "Of de periode is vrijgegeven; zo niet, dan alleen reacties en respons."})
+    held_back = fields.Integer(required=True, metadata={
+        "description": "Reacties niet meegeteld om privacyredenen (een klein kwartaal naast een getoond kwartaal)."})
     trend = fields.Dict(required=True, allow_none=True)
     notes = fields.List(fields.String(), required=True)

@@ -3,9 +3,21 @@ per area."""
 
 from flask import Flask
 
-from . import accounts, charts, due, organisation, plan, questionnaires, reports, responses, retention, rounds
+from . import (
+    accounts,
+    charts,
+    due,
+    organisation,
+    plan,
+    publication,
+    questionnaires,
+    reports,
+    responses,
+    retention,
+    rounds,
+)
 
-AREAS = (questionnaires, organisation, rounds, plan, responses, reports, charts, accounts, retention, due)
+AREAS = (questionnaires, organisation, rounds, plan, responses, publication, reports, charts, accounts, retention, due)
 
 
 def register(app: Flask) -> None:

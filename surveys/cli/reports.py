@@ -6,14 +6,16 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from ..formatting import DATA_PROBLEM, kpi_figures, nl_number, nl_percent, note_texts
+from ..formatting import DATA_PROBLEM, kpi_figures, n_text, nl_number, nl_percent, report_notes
 from ..periods import PeriodError, parse_period
+from ..services import publication
 from ..services.reports import KpiReport, ReportError, kpi_results
 from ..services.tokens import SCOPES, TokenError, create_token, revoke_token
 
 VERDICT_TEXT = {
     "boven_norm": "boven norm", "onder_norm": "onder norm",
     "niet_te_onderscheiden": "niet te onderscheiden", "te_weinig_respons": "te weinig respons",
+    publication.WITHHELD: publication.WITHHELD_TEXT.lower(),
 }
 
 
@@ -44,14 +46,17 @@ def table_rows(reports: list[KpiReport]) -> list[list[str]]:
         if "n_exceeds_population" in result.notes:
             verdict = DATA_PROBLEM[1].lower()
         rate = "–" if report.response_rate is None else nl_percent(report.response_rate)
-        rows.append([report.kpi.key, str(report.period), str(result.n), figures["value"], figures["interval"],
+        if report.response_hidden:
+            rate = f"minder dan {report.min_n}"
+        rows.append([report.kpi.key, str(report.period), n_text(result, report.min_n), figures["value"],
+                     figures["interval"],
                      _norm(report), verdict, rate, _trend(report)])
     return rows
 
 
 def note_lines(reports: list[KpiReport]) -> list[str]:
     """The notes in words under the table (census, clipped interval, data problem, ...)."""
-    return [f"{report.kpi.key}: {text}" for report in reports for text in note_texts(report.result)]
+    return [f"{report.kpi.key}: {text}" for report in reports for text in report_notes(report)]
 
 
 def format_table(rows: list[list[str]]) -> str:

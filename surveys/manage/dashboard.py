@@ -1,13 +1,18 @@
-"""The KPI dashboard: one period's KPIs with verdicts, intervals, response and trend."""
+"""The KPI dashboard: one period's KPIs with verdicts, intervals, response and trend, and for managers the
+"Resultaten vrijgeven" button of a period that can be published."""
 
 from datetime import date
 
-from flask import render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from .. import periods
-from ..auth import role_required
+from ..auth import ROLE_RANK, role_required
 from ..periods import Period, PeriodError, half_year_of, parse_period, quarter_of
-from ..services.reports import kpi_results
+from ..questionnaires import QUESTIONNAIRE_KEYS
+from ..services import publication
+from ..services.reports import GROUPS, kpi_results
 from . import bp
 
 VERDICTS = {
@@ -16,6 +21,7 @@ VERDICTS = {
     "onder_norm": ("▼", "Onder de norm"),
     "niet_te_onderscheiden": ("●", "Niet te onderscheiden van de norm"),
     "te_weinig_respons": ("–", "Te weinig respons"),
+    publication.WITHHELD: ("…", publication.WITHHELD_TEXT),
 }
 TRENDS = {"stijging": "gestegen", "daling": "gedaald", "niet_te_onderscheiden": "geen duidelijke verandering",
           "gelijk": "gelijk"}
@@ -44,12 +50,52 @@ def selected_period(today: date) -> tuple[Period, str | None]:
         return half_year_of(today), str(error)
 
 
+class ReleaseForm(FlaskForm):
+    """The "Resultaten vrijgeven" button: only the CSRF token; the period comes in the form's address."""
+
+
+def releasable(period: Period, today: date) -> list[str]:
+    """The questionnaires a manager may publish this period for now (publication.why_not says why not)."""
+    if ROLE_RANK[current_user.role] < ROLE_RANK["manager"]:
+        return []
+    return [key for key in QUESTIONNAIRE_KEYS
+            if publication.reported_in(key, period) and publication.publishable(key, period, today)]
+
+
+def _dashboard_page(period: Period, error: str | None, status: int):
+    today = periods.today()
+    return render_template("manage/dashboard.html", period=period, reports=kpi_results(period), error=error,
+                           choices=period_choices(today), verdicts=VERDICTS, trends=TRENDS,
+                           releasable=releasable(period, today), groups=GROUPS, release_form=ReleaseForm(),
+                           withheld_text=publication.WITHHELD_TEXT), status
+
+
 @bp.route("/")
 @role_required("lezer")
 def dashboard():
     """The KPI table of one half-year or quarter."""
-    today = periods.today()
-    period, error = selected_period(today)
-    reports = kpi_results(period)
-    return render_template("manage/dashboard.html", period=period, reports=reports, error=error,
-                           choices=period_choices(today), verdicts=VERDICTS, trends=TRENDS), 400 if error else 200
+    period, error = selected_period(periods.today())
+    return _dashboard_page(period, error, 400 if error else 200)
+
+
+@bp.route("/vrijgeven", methods=["POST"])
+@role_required("manager")
+def release():
+    """Publish the period of ?periode= (for every questionnaire that can be, or ?vragenlijst=): its figures
+    become visible in every channel and its responses final."""
+    if not ReleaseForm().validate_on_submit():
+        abort(400)
+    period, error = selected_period(periods.today())
+    if error or not request.args.get("periode"):
+        abort(400, error or "geef een periode, bijvoorbeeld ?periode=2026-H1")
+    questionnaire = request.args.get("vragenlijst") or None
+    keys = [questionnaire] if questionnaire else releasable(period, periods.today())
+    if not keys:
+        return _dashboard_page(period, f"{period} kan nu niet worden vrijgegeven.", 409)
+    try:
+        for key in keys:
+            publication.publish(period, key, by=current_user.email, today=periods.today())
+    except publication.PublicationError as problem:
+        return _dashboard_page(period, str(problem), 409)
+    flash(f"De resultaten van {period} zijn vrijgegeven ({', '.join(GROUPS[key] for key in keys)}).")
+    return redirect(url_for("manage.dashboard", periode=period), code=303)

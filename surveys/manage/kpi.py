@@ -6,13 +6,13 @@ from flask import Response, abort, render_template, request
 from flask_login import current_user
 
 from .. import charts, periods
-from ..aggregates import free_texts, response_counts
 from ..auth import ROLE_RANK, role_required
 from ..periods import half_year_of
 from ..questionnaires import load_questionnaire
 from ..services import audit
 from ..services.reports import (
     ReportError,
+    free_text_answers,
     item_summaries,
     kpi_breakdown,
     kpi_history,
@@ -32,7 +32,8 @@ def answer_rows(item, summary) -> list[tuple[str, int]]:
     for code in ("weet_niet", "nvt"):
         if getattr(summary, code, None) is not None:
             counts[code] = getattr(summary, code)
-    return [(option.label.nl, counts.get(option.code, 0)) for option in item.answer_options()]
+    hidden = getattr(summary, "hidden", None) or {}  # a background group too small to show
+    return [(option.label.nl, hidden.get(option.code, counts.get(option.code, 0))) for option in item.answer_options()]
 
 
 def _kpi_or_404(key: str):
@@ -61,13 +62,13 @@ def kpi_page(key: str):
     summaries = item_summaries(questionnaire, period)
     texts = None
     may_read = ROLE_RANK[current_user.role] >= ROLE_RANK["manager"]
-    responses = response_counts(questionnaire.key, [period]).get(str(period), 0)
-    if may_read and responses >= questionnaire.min_n:
-        texts = {item.key: (item, free_texts(item.key, period)) for item in questionnaire.items if item.type == "open"}
+    if may_read:
+        texts = free_text_answers(questionnaire, period)
+    if texts is not None:
         audit.record("free_text_viewed", actor=current_user.email, detail=f"{questionnaire.key} {period}")
     return render_template("manage/kpi.html", kpi=kpi, period=period, error=error, report=report,
                            questionnaire=questionnaire, breakdowns=breakdowns, summaries=summaries,
-                           texts=texts, may_read=may_read, responses=responses, verdicts=VERDICTS,
+                           texts=texts, may_read=may_read, verdicts=VERDICTS,
                            trends=TRENDS, answer_rows=answer_rows), 400 if error else 200
 
 

@@ -11,17 +11,18 @@ from .shares import wilson_interval
 
 # --- suppression in breakdowns ---------------------------------------------------------------------------
 
-def suppress_breakdown(counts: Mapping[str, int], min_n: int) -> frozenset[str]:
+def suppress_breakdown(counts: Mapping[str, int], min_n: int, forced=frozenset()) -> frozenset[str]:
     """The groups of a breakdown to hide, so that no group below ``min_n`` can be seen or derived.
 
-    Every group with 0 < n < min_n is hidden. While the hidden groups together hold fewer than ``min_n``
+    Every group with 0 < n < min_n is hidden, and so is every non-empty group in ``forced`` (hidden in a
+    nested table, such as a quarter of this half-year). While the hidden groups together hold fewer than ``min_n``
     answers, the smallest visible group is hidden too, or subtracting the visible groups from the total
     would reveal them (complementary suppression). Empty groups are neither hidden nor used as the
     complement: they have no figures, and hiding one would protect nothing.
     """
     _check(min_n)
-    hidden = {group for group, n in counts.items() if 0 < n < min_n}
-    visible = sorted((n, group) for group, n in counts.items() if n >= min_n)
+    hidden = {group for group, n in counts.items() if 0 < n < min_n or (n > 0 and group in forced)}
+    visible = sorted((n, group) for group, n in counts.items() if group not in hidden and n >= min_n)
     while hidden and visible and sum(counts[group] for group in hidden) < min_n:
         hidden.add(visible.pop(0)[1])
     return frozenset(hidden)

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Answer, AnswerTally, QuestionnaireVersion, Response, ResponseTally
 from ..periods import Period, half_year_of, quarter_of
 from ..questionnaires import Item, Questionnaire, load_questionnaires
-from . import tallies, transaction
+from . import publication, tallies, transaction
 from .questionnaires import current_version, seed
 from .rounds import create_round, find_round
 
@@ -262,7 +262,9 @@ def _add_tallies(questionnaire: str, answers: _Answers, quarters: np.ndarray, qu
 
 def fill(total: int, *, seed_value: int = 2026, today: date | None = None,
          progress: Callable[[int], None] = lambda n: None) -> DemoPlan:
-    """Create the demo rounds and responses; calls `progress(n)` after each stored batch of n."""
+    """Create the demo rounds and responses; calls `progress(n)` after each stored batch of n. The past
+    half-years it fills are then published (with their quarters), so the demo shows figures; a period
+    already published gets no demo responses, as its figures must not change."""
     today = today or periods.today()
     seed()
     rng = np.random.default_rng(seed_value)
@@ -272,6 +274,9 @@ def fill(total: int, *, seed_value: int = 2026, today: date | None = None,
         version = current_version(key)
         answers = _Answers(questionnaires[key])
         for index, (period, count) in enumerate(zip(demo.periods, counts, strict=True)):
+            if publication.refusal(key, [period.start, period.end]):
+                progress(count)
+                continue
             # One round per questionnaire and period: demo answers join a round that already exists.
             population = max(POPULATIONS[key], count) if key != "client" else max(POPULATIONS[key], round(count * 1.6))
             round_ = find_round(key, str(period)) or create_round(key, str(period), opens_on=period.start,
@@ -284,4 +289,13 @@ def fill(total: int, *, seed_value: int = 2026, today: date | None = None,
                 _store_batch(version, round_.id, "code" if key != "client" else "open", days, day_index,
                              answers, picks)
                 progress(size)
+    _publish_past(demo, today)
     return demo
+
+
+def _publish_past(demo: DemoPlan, today: date) -> None:
+    """Publish the half-years of the demo that have ended (their rounds closed on their last day)."""
+    for key in demo.counts:
+        for period in demo.periods:
+            if publication.publishable(key, period, today):
+                publication.publish(period, key, by="demo", today=today)

@@ -2,8 +2,9 @@
 Kubernetes CronJob every few minutes.
 
 Rounds open and close by their dates alone (Round.is_open_on); what follows from the dates is done here:
-reminders to unused mailed codes N days after their invitation or last reminder, the codes and addresses of
-closed rounds deleted and old free text purged (the retention settings).
+reminders to unused mailed codes N days after their invitation or last reminder, periods published
+SURVEYS_PUBLISH_AFTER_DAYS after their end (publication.publish_due), the codes and addresses of closed
+rounds deleted and old free text purged (the retention settings).
 
 Safe to run from several machines at once. One run works at a time: it takes a lease on a row of
 `scheduled_run` by a conditional UPDATE (a database lock, not a process lock), and a second run finds it
@@ -20,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import InvitationCode, Round, ScheduledRun, utcnow
 from ..questionnaires import Questionnaire
-from . import retention
+from . import publication, retention
 from .mail import Mailer, MailError, MailSettings, send_reminders
 from .questionnaires import current_version, definition_of
 
@@ -47,6 +48,7 @@ def run_due(today: date, base_url: str) -> DueReport | None:
     report = DueReport()
     try:
         _remind(today, base_url, report)
+        _publish(today, report)
         _purge(today, report)
     finally:
         _release(report)
@@ -127,6 +129,15 @@ def _remind(today: date, base_url: str, report: DueReport) -> None:
             report.lines.append(f"{sent.sent} herinnering{'en' if sent.sent != 1 else ''} {label}")
         if sent.failure:
             report.failures.append(f"herinneringen {label}: {sent.failure} ({sent.not_sent} niet verstuurd)")
+
+
+# --- publication ------------------------------------------------------------------------------------------
+
+def _publish(today: date, report: DueReport) -> None:
+    """Publish the periods that ended SURVEYS_PUBLISH_AFTER_DAYS ago or more and whose rounds have closed."""
+    done = publication.publish_due(today, current_app.config["PUBLISH_AFTER_DAYS"], by=NAME)
+    if done:
+        report.lines.append("vrijgegeven: " + ", ".join(f"{questionnaire} {period}" for questionnaire, period in done))
 
 
 # --- retention --------------------------------------------------------------------------------------------

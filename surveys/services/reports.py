@@ -1,14 +1,17 @@
 """KPI results per period: aggregates from the database, statistics from scoring, suppression applied.
 
 Every channel (report command, API, charts, exports, dashboard) takes its figures from here, so a
-suppressed group is suppressed everywhere alike."""
+suppressed group is suppressed everywhere alike, and a period that is not published (publication.py)
+carries no figure anywhere: only its response count and rate."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import aggregates, scoring
 from ..periods import Period, half_year_of, parse_period, today
 from ..questionnaires import Kpi, Questionnaire, load_kpis, load_questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
+from . import publication
 
 # Who answers each questionnaire, as the reports and the downloads page name them.
 GROUPS = {"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"}
@@ -28,11 +31,25 @@ class KpiReport:
     trend: TrendResult | None
     responses: int
     population: int | None
+    published: bool = True
+    min_n: int = scoring.DEFAULT_MIN_N
+    held_back: int = 0  # answers left out to keep nested figures apart (publication.included_quarters)
+
+    @property
+    def response_hidden(self) -> bool:
+        """A published period with fewer responses than the minimum n shows neither its count nor its rate:
+        "minder dan N". Before publication the count and rate are all a period shows (DESIGN.md §6)."""
+        return self.published and 0 < self.responses < self.min_n
+
+    @property
+    def shown_responses(self) -> int | None:
+        return None if self.response_hidden else self.responses
 
     @property
     def response_rate(self) -> float | None:
-        """Responses / N; None without N and when there are more responses than N (a data problem)."""
-        if not self.population or self.responses > self.population:
+        """Responses / N; None without N, when there are more responses than N (a data problem), and when
+        the count itself is hidden."""
+        if not self.population or self.responses > self.population or self.response_hidden:
             return None
         return self.responses / self.population
 
@@ -47,7 +64,8 @@ class KpiReport:
         entry = {
             "kpi": self.kpi.key, "label": self.kpi.label.nl, "questionnaire": self.kpi.questionnaire,
             "item": self.kpi.item, "period": str(self.period), "statistic": self.kpi.statistic,
-            "n": result.n, "norm": float(self.kpi.norm), "operator": self.kpi.operator,
+            "n": None if result.suppressed else result.n, "norm": float(self.kpi.norm),
+            "operator": self.kpi.operator,
         }
         if self.kpi.statistic == "mean":
             entry["mean"] = result.mean
@@ -56,8 +74,9 @@ class KpiReport:
         entry |= {
             "ci_low": result.ci_low, "ci_high": result.ci_high, "verdict": result.verdict,
             "side": result.side, "meets_norm": result.meets_norm, "suppressed": result.suppressed,
-            "indicative": result.indicative, "method": result.method, "responses": self.responses,
-            "population": self.population, "response_rate": self.response_rate,
+            "indicative": result.indicative, "method": result.method, "responses": self.shown_responses,
+            "population": self.population, "response_rate": self.response_rate, "published": self.published,
+            "held_back": self.held_back,
             "trend": self.trend.to_dict() if self.trend and not result.suppressed else None,
             "notes": list(result.notes),
         }
@@ -101,18 +120,24 @@ def kpi_results(period: Period | str, kpi_keys: list[str] | None = None) -> list
 
 
 def kpi_report(kpi: Kpi, period: Period) -> KpiReport:
-    """One KPI in one period, with its trend against the previous period of the same kind."""
+    """One KPI in one period, with its trend against the previous period of the same kind; a period
+    that is not published carries its response count and rate only."""
     questionnaire = load_questionnaire(kpi.questionnaire)
     previous = period.previous()
-    counts = aggregates.answer_counts([kpi.item], [period, previous])
+    shown = publication.published_periods(kpi.questionnaire, [period, previous])
+    if str(period) not in shown:
+        return _withheld_report(kpi, period, questionnaire)
+    now, held_back, included = figure_counts(questionnaire, [kpi.item], period)[kpi.item]
+    before, _, _ = figure_counts(questionnaire, [kpi.item], previous)[kpi.item]
     populations = aggregates.populations(kpi.questionnaire, [period, previous])
     responses = aggregates.response_counts(kpi.questionnaire, [period, previous])
-    now = counts.get((kpi.item, str(period), aggregates.ALL), aggregates.AnswerCounts())
-    before = counts.get((kpi.item, str(previous), aggregates.ALL), aggregates.AnswerCounts())
     population, previous_population = populations.get(str(period)), populations.get(str(previous))
     answered = responses.get(str(period), 0)
+    # A census is decided on the responses the figure is made of: not those of a held-back quarter.
+    counted = sum(aggregates.response_counts(kpi.questionnaire, _parts(included)).values()) if held_back \
+        else answered
     norm = scoring.Norm(kpi.operator, float(kpi.norm))
-    sizes = dict(min_n=questionnaire.min_n, population=population, responses=answered)
+    sizes = dict(min_n=questionnaire.min_n, population=population, responses=counted)
     if kpi.statistic == "share":
         result = scoring.share_result(now.share(kpi.share_codes), norm, **sizes)
         change = scoring.share_trend(now.share(kpi.share_codes), before.share(kpi.share_codes),
@@ -125,7 +150,52 @@ def kpi_report(kpi: Kpi, period: Period) -> KpiReport:
                                previous_population=previous_population, min_n=questionnaire.min_n)
     if _data_problem(result) or _exceeds(responses.get(str(previous), 0), previous_population):
         change = None  # a period with more responses than its population supports no comparison
-    return KpiReport(kpi, period, result, change, answered, population)
+    if str(previous) not in shown:
+        change = None  # a trend would show the unpublished period's mean
+    return KpiReport(kpi, period, result, change, answered, population, min_n=questionnaire.min_n,
+                     held_back=held_back)
+
+
+def _parts(included: Iterable[str] | None) -> list[Period]:
+    return [parse_period(part) for part in included or ()]
+
+
+def nested(questionnaire: Questionnaire, period: Period) -> bool:
+    """Whether the period's figures lie over published quarter figures: a half-year of a questionnaire
+    reported per quarter (publication.included_quarters decides what it holds back)."""
+    return period.is_half_year and publication.reported_in(questionnaire.key, publication.quarters_of(period)[0])
+
+
+def figure_counts(questionnaire: Questionnaire, items: list[str],
+                  period: Period) -> dict[str, tuple[aggregates.AnswerCounts, int, set[str] | None]]:
+    """Per item: the answer counts its published figure is made of, the answers held back from it to keep
+    nested figures apart (publication.included_quarters), and the quarters included (None: the period as
+    a whole). From the tallies, one query."""
+    if not nested(questionnaire, period):
+        counts = aggregates.answer_counts(items, [period])
+        return {item: (counts.get((item, str(period), aggregates.ALL), aggregates.AnswerCounts()), 0, None)
+                for item in items}
+    quarters = publication.quarters_of(period)
+    counts = aggregates.answer_counts(items, quarters)
+    shown = publication.published_periods(questionnaire.key, quarters)
+    result = {}
+    for item in items:
+        parts = {str(q): counts.get((item, str(q), aggregates.ALL), aggregates.AnswerCounts()) for q in quarters}
+        included, held = publication.included_quarters({q: c.substantive for q, c in parts.items()}, shown,
+                                                       questionnaire.min_n)
+        result[item] = (aggregates.AnswerCounts.combined(parts[q] for q in sorted(included)), held, included)
+    return result
+
+
+def _withheld_report(kpi: Kpi, period: Period, questionnaire: Questionnaire) -> KpiReport:
+    """The report of a period that is not published: its responses and population, no figure at all."""
+    population = aggregates.populations(kpi.questionnaire, [period]).get(str(period))
+    answered = aggregates.response_counts(kpi.questionnaire, [period]).get(str(period), 0)
+    norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    kind = MeanResult if kpi.statistic == "mean" else ShareResult
+    result = kind(n=0, norm=norm, verdict=publication.WITHHELD, suppressed=True, population=population)
+    return KpiReport(kpi, period, result, None, answered, population, published=False,
+                     min_n=questionnaire.min_n)
 
 
 def _exceeds(responses: int, population: int | None) -> bool:
@@ -137,9 +207,23 @@ def _data_problem(result: MeanResult | ShareResult) -> bool:
 
 
 def reference_groups(item: str, period: Period, min_n: int) -> list[scoring.GradeAggregate]:
-    """The item's groups in the half-years before the period's own half-year, those that were published."""
-    counts = aggregates.answer_counts([item], _reference_half_years(period))
-    return [c.grade() for c in counts.values() if c.grade().n >= min_n]
+    """The item's groups in the half-years before the period's own half-year, those that were published:
+    the half-year is published and the group passes the minimum n."""
+    key = _questionnaire_of_item(item)
+    earlier = _reference_half_years(period)
+    if key is None:
+        counts = aggregates.answer_counts([item], earlier)
+        return [c.grade() for c in counts.values() if c.grade().n >= min_n]
+    questionnaire = load_questionnaire(key)
+    shown = publication.published_periods(key, earlier)
+    # Each half-year as it was published: without what it held back (the spread of a hidden quarter).
+    groups = [figure_counts(questionnaire, [item], half_year)[item][0].grade()
+              for half_year in earlier if str(half_year) in shown]
+    return [group for group in groups if group.n >= min_n]
+
+
+def _questionnaire_of_item(item: str) -> str | None:
+    return next((kpi.questionnaire for kpi in load_kpis() if kpi.item == item), None)
 
 
 @dataclass(frozen=True)
@@ -149,17 +233,33 @@ class GroupResult:
 
 
 def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
-    """The KPI per group of a background item, with small groups and their complement hidden."""
+    """The KPI per group of a background item, with small groups and their complement hidden. A half-year
+    over published quarters is made of the quarters its KPI figure includes, and also hides every group a
+    shown quarter hides (publication.hidden_by_quarters)."""
     questionnaire = load_questionnaire(kpi.questionnaire)
     if by not in {item.key for item in questionnaire.items if item.background}:
         raise ReportError(f"'{by}' is geen achtergrondvraag van de vragenlijst {questionnaire.key}")
-    counts = aggregates.answer_counts([kpi.item], [period], by=by)
-    groups = {grp: c for (_, _, grp), c in counts.items()}
-    if kpi.statistic == "share":
-        aggregated = {grp: c.share(kpi.share_codes) for grp, c in groups.items()}
+    if not publication.is_published(kpi.questionnaire, period):
+        return []
+    forced: set[str] = set()
+    if nested(questionnaire, period):
+        _, _, included = figure_counts(questionnaire, [kpi.item], period)[kpi.item]
+        quarters = [parse_period(q) for q in sorted(included)]
+        counts = aggregates.answer_counts([kpi.item], quarters, by=by) if quarters else {}
+        parts: dict[str, dict[str, int]] = {str(q): {} for q in quarters}
+        merged: dict[str, list] = {}
+        for (_, quarter, grp), c in counts.items():
+            parts[quarter][grp] = _aggregate(kpi, c).n
+            merged.setdefault(grp, []).append(c)
+        groups = {grp: aggregates.AnswerCounts.combined(cs) for grp, cs in merged.items()}
+        forced = publication.hidden_by_quarters(parts, publication.published_periods(kpi.questionnaire, quarters),
+                                                questionnaire.min_n, scoring.suppress_breakdown)
     else:
-        aggregated = {grp: c.grade() for grp, c in groups.items()}
-    hidden = scoring.suppress_breakdown({grp: agg.n for grp, agg in aggregated.items()}, questionnaire.min_n)
+        counts = aggregates.answer_counts([kpi.item], [period], by=by)
+        groups = {grp: c for (_, _, grp), c in counts.items()}
+    aggregated = {grp: _aggregate(kpi, c) for grp, c in groups.items()}
+    hidden = scoring.suppress_breakdown({grp: agg.n for grp, agg in aggregated.items()}, questionnaire.min_n,
+                                        frozenset(forced))
     norm = scoring.Norm(kpi.operator, float(kpi.norm))
     # One query for all groups: the reference of the whole item in the half-years before.
     previous = reference_groups(kpi.item, period, questionnaire.min_n) if kpi.statistic == "mean" else []
@@ -175,37 +275,98 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
     return results
 
 
+def _aggregate(kpi: Kpi, counts: aggregates.AnswerCounts):
+    return counts.share(kpi.share_codes) if kpi.statistic == "share" else counts.grade()
+
+
 def item_summaries(questionnaire: Questionnaire, period: Period | str) -> dict[str, object]:
     """Per closed item: the distribution (grades), the share (helemaal) eens (agree items) or the
-    counts per option (choices); all suppressed below the questionnaire's minimum n."""
+    counts per option (choices); all suppressed below the questionnaire's minimum n. Empty for a period
+    that is not published. A half-year over published quarters holds back what figure_counts holds back,
+    and a background item's counts hide every group a shown quarter hides."""
     period = parse_period(period) if isinstance(period, str) else period
+    if not publication.is_published(questionnaire.key, period):
+        return {}
     items = [item for item in questionnaire.items if item.type != "open"]
-    counts = aggregates.answer_counts([item.key for item in items], [period])
+    counts = figure_counts(questionnaire, [item.key for item in items], period)
     summaries: dict[str, object] = {}
     for item in items:
-        tally = counts.get((item.key, str(period), aggregates.ALL), aggregates.AnswerCounts()).counts
+        tally, _, included = counts[item.key]
         if item.type == "grade":
-            summaries[item.key] = scoring.grade_distribution(tally, min_n=questionnaire.min_n)
+            summaries[item.key] = scoring.grade_distribution(tally.counts, min_n=questionnaire.min_n)
         elif item.type == "agree":
-            summaries[item.key] = scoring.agree_summary(tally, min_n=questionnaire.min_n)
+            summaries[item.key] = scoring.agree_summary(tally.counts, min_n=questionnaire.min_n)
         else:
-            summaries[item.key] = choice_summary(item, tally, questionnaire.min_n)
+            forced = _hidden_in_quarters(questionnaire, item, included) if included else set()
+            summaries[item.key] = choice_summary(item, tally.counts, questionnaire.min_n, forced)
     return summaries
+
+
+def _hidden_in_quarters(questionnaire: Questionnaire, item, included: set[str]) -> set[str]:
+    """The options of a background item that a shown quarter of the half-year hides."""
+    if not item.background:
+        return set()
+    quarters = [parse_period(q) for q in sorted(included)]
+    counts = aggregates.answer_counts([item.key], quarters)
+    codes = [option.code for option in item.answer_options()]
+    parts = {str(q): {code: counts.get((item.key, str(q), aggregates.ALL), aggregates.AnswerCounts()).counts
+                      .get(code, 0) for code in codes} for q in quarters}
+    return publication.hidden_by_quarters(parts, publication.published_periods(questionnaire.key, quarters),
+                                          questionnaire.min_n, scoring.suppress_breakdown)
 
 
 @dataclass(frozen=True)
 class ChoiceSummary(scoring._JsonResult):
+    """Counts per option of a choice item. For a background item the counts are group sizes: those of
+    groups hidden in a breakdown are None here too, with the words shown instead (``hidden``)."""
+
     n: int
     suppressed: bool
     distribution: dict | None = None
+    hidden: dict | None = None  # option code → "minder dan N" (small) or "niet getoond" (its complement)
 
 
-def choice_summary(item, tally: dict, min_n: int) -> ChoiceSummary:
+def choice_summary(item, tally: dict, min_n: int, forced=frozenset()) -> ChoiceSummary:
     codes = [option.code for option in item.answer_options()]
     n = sum(count for code, count in tally.items() if code in codes)
     if n < min_n:
         return ChoiceSummary(n=n, suppressed=True)
-    return ChoiceSummary(n=n, suppressed=False, distribution={code: tally.get(code, 0) for code in codes})
+    distribution = {code: tally.get(code, 0) for code in codes}
+    if not item.background:
+        return ChoiceSummary(n=n, suppressed=False, distribution=distribution)
+    # The same complementary suppression as a breakdown by this item: no group below min n can be read or
+    # derived from the summary (n minus the shown counts).
+    hidden = scoring.suppress_breakdown(distribution, min_n, frozenset(forced))
+    words = {code: f"minder dan {min_n}" if distribution[code] < min_n else "niet getoond" for code in hidden}
+    return ChoiceSummary(n=n, suppressed=False, hidden=words,
+                         distribution={code: None if code in hidden else count for code, count in distribution.items()})
+
+
+def free_text_answers(questionnaire: Questionnaire, period: Period) -> dict[str, tuple] | None:
+    """The free-text answers per open item, newest first, where they may be read: the period is published
+    and has at least the minimum n of responses; None otherwise."""
+    if not publication.is_published(questionnaire.key, period):
+        return None
+    responses = aggregates.response_counts(questionnaire.key, [period]).get(str(period), 0)
+    if responses < questionnaire.min_n:
+        return None
+    quarters = included_response_quarters(questionnaire, period)
+    return {item.key: (item, aggregates.free_texts(item.key, period, quarters))
+            for item in questionnaire.items if item.type == "open"}
+
+
+def included_response_quarters(questionnaire: Questionnaire, period: Period) -> list[str] | None:
+    """For the channels that show responses themselves (free text, the raw export): the quarters of a
+    half-year over published quarters whose responses it includes (publication.included_quarters on the
+    response counts); None when the period is whole."""
+    if not nested(questionnaire, period):
+        return None
+    quarters = publication.quarters_of(period)
+    sizes = aggregates.response_counts(questionnaire.key, quarters)
+    included, _ = publication.included_quarters({str(q): sizes.get(str(q), 0) for q in quarters},
+                                                publication.published_periods(questionnaire.key, quarters),
+                                                questionnaire.min_n)
+    return sorted(included)
 
 
 def kpi_history(kpi_key: str, *, until: Period | None = None, count: int = 6) -> list[KpiReport]:

@@ -23,7 +23,7 @@ from ..answers import AnswerValue, check_answers
 from ..extensions import db
 from ..models import Answer, InvitationCode, QuestionnaireVersion, Response
 from ..periods import half_year_of, quarter_of
-from . import kiosk, tallies, transaction
+from . import kiosk, publication, tallies, transaction
 from .questionnaires import current_version, definition_of
 from .rounds import open_round_sql
 from .sql import driver_cursor, insert_rows, mark, one_round_trip
@@ -95,7 +95,12 @@ def _blur_used_codes(round_id: int) -> None:
 
 
 def store_many(version: QuestionnaireVersion, responses: Sequence[NewResponse], *, channel: str) -> int:
-    """Store many responses in one transaction: all of them, or (on any error) none."""
+    """Store many responses in one transaction: all of them, or (on any error) none. Responses for a period
+    already published are refused (PublicationError), so its figures never change. (store_response needs
+    no such check: a form is stored on the day it is sent, and a period is published only after its end.)"""
+    late = publication.refusal(version.questionnaire, [response.submitted_on for response in responses])
+    if late:
+        raise publication.PublicationError(late)
     with transaction():
         _insert(version, responses, channel)
     return len(responses)
@@ -210,6 +215,9 @@ def import_responses(questionnaire_key: str, content: bytes, *, today: date,
         raise ImportRejected(problems)
     if not responses:
         raise ImportRejected([ImportProblem(0, "het bestand bevat geen antwoorden, alleen een kopregel")])
+    late = publication.refusal(questionnaire_key, [response.submitted_on for response in responses])
+    if late:
+        raise ImportRejected([ImportProblem(0, late)])
     return store_many(version, responses, channel="paper")
 
 

@@ -25,7 +25,7 @@ from surveys.services.rounds import hash_code
 from surveys.services.tokens import create_token
 from surveys.services.users import create_user
 
-from ..helpers import GOOD_ANSWERS, codes_for, open_round
+from ..helpers import GOOD_ANSWERS, codes_for, open_round, publish
 from ..server import gunicorn_server
 from .common import csrf_token, log_in, report
 from .conftest import close, prepared_app
@@ -61,6 +61,7 @@ def site(module_database_url):
         store_many(version, partner_responses(SMALL_GROUP, "onderwijs", date(2026, 3, 16)), channel="paper")
         store_many(version, partner_responses(SMALL_GROUP, "onderwijs", date(2026, 9, 1))
                    + partner_responses(OTHER_GROUP, "zorgaanbieder", date(2026, 9, 2)), channel="paper")
+        publish("2026-H1", "2026-H2", questionnaires=("partner",))  # the figures are out: the attack's setting
         (code,) = codes_for(open_round("client"))
         create_user("manager@example.nl", PASSWORD, "manager")
         token = create_token("monitor")

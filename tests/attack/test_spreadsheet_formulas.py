@@ -19,7 +19,7 @@ from surveys.extensions import db
 from surveys.services.questionnaires import seed
 
 from ..conftest import make_app, reset_postgres
-from ..helpers import GOOD_ANSWERS, fill_in, register_tablet
+from ..helpers import GOOD_ANSWERS, fill_in, publish, register_tablet
 from .common import report
 
 pytestmark = pytest.mark.attack
@@ -53,6 +53,7 @@ def exports_of(database_url: str, folder: Path, kind: str) -> list[Path]:
         assert fill_in(client, "/q/client", {**GOOD_ANSWERS["client"], "C10": text}).status_code == 303
     files = []
     with app.app_context():
+        publish(str(periods.half_year_of(periods.today())), questionnaires=("client",))  # the export's rows
         for dialect, name in (("international", "comma"), ("dutch", "semicolon")):
             path = folder / f"antwoorden-{kind}-{name}.csv"
             path.write_text("".join(raw_responses_csv("client", period=periods.half_year_of(periods.today()),
