@@ -277,6 +277,18 @@ def test_an_audit_filter_that_cannot_be_read_is_named_next_to_its_field(app, cli
     assert client.get(f"/beheer/logboek.csv?{query}").status_code == 400
 
 
+def test_every_kind_of_event_the_code_records_has_a_dutch_label_in_the_log():
+    from pathlib import Path
+
+    from surveys.manage.admin import ACTION_LABELS
+    source = "".join(path.read_text() for path in Path(__file__).parent.parent.joinpath("surveys").rglob("*.py"))
+    recorded = set(re.findall(r'record\(\s*"([a-z_]+)"', source))
+    recorded |= set(re.findall(r'record\(\s*"([a-z_]+)" if', source))
+    recorded |= set(re.findall(r'else "([a-z_]+)", actor=', source))
+    assert len(recorded) > 30
+    assert sorted(recorded - set(ACTION_LABELS)) == []
+
+
 # Retention --------------------------------------------------------------------------------------
 
 def years_ago(day: date, years: int) -> date:

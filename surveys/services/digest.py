@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import formatting
 from ..extensions import db
-from ..models import DoneJob, PublishedPeriod, Round, User
+from ..models import DoneJob, PublishedPeriod, Round, User, utcnow
 from ..periods import parse_period
 from . import audit, invitations, organisation, transaction
 from .mail import Mailer, MailSettings, message_id
@@ -74,8 +74,9 @@ def due_keys(today: date) -> list[tuple[str, str]]:
 
 
 def send_due(today: date) -> list[str]:
-    """Send each digest due today that was not sent yet; returns a line per digest sent. MailError when the
-    mail server fails (that digest is tried again next run)."""
+    """Send each digest due today that was not sent yet (with nobody to send it to, it counts as sent);
+    returns a line per digest sent. MailError when the mail server fails (that digest is tried again next
+    run)."""
     done = set(db.session.scalars(select(DoneJob.key).where(DoneJob.job == JOB)))
     sent = []
     for key, reason in due_keys(today):
@@ -91,18 +92,20 @@ def send_due(today: date) -> list[str]:
         except IntegrityError:  # another run sent it a moment ago
             db.session.rollback()
             continue
-        sent.append(f"overzichtsmail ({reason}) aan {len(recipients)}")
+        if recipients:
+            sent.append(f"overzichtsmail ({reason}) aan {len(recipients)}")
     return sent
 
 
-def _since() -> datetime | None:
-    """When the previous digest went: periods published after it are new to the readers."""
+def _since() -> datetime:
+    """When the previous digest went (periods published after it are news to the readers); for the first
+    digest ever, a week ago, so it does not list every period published before the digest existed."""
     previous = db.session.scalars(select(DoneJob.done_at).where(DoneJob.job == JOB)
                                   .order_by(DoneJob.done_at.desc()).limit(2)).all()
-    return previous[1] if len(previous) > 1 else None  # [0] is the row of the digest being sent
+    return previous[1] if len(previous) > 1 else utcnow() - timedelta(days=7)  # [0]: the digest being sent
 
 
-def compose(today: date, reason: str, since: datetime | None) -> Digest:
+def compose(today: date, reason: str, since: datetime) -> Digest:
     digest = Digest(reason)
     for stats in invitations.round_stats():
         round_ = stats.round
@@ -111,9 +114,8 @@ def compose(today: date, reason: str, since: datetime | None) -> Digest:
                 if stats.response_rate is not None else ""
             digest.rounds.append(f"{round_.questionnaire} {round_.period}: {stats.responses} ingevuld{rate}, "
                                  f"open tot en met {round_.closes_on.strftime('%d-%m-%Y')}")
-    query = select(PublishedPeriod).order_by(PublishedPeriod.period, PublishedPeriod.questionnaire)
-    if since is not None:
-        query = query.where(PublishedPeriod.published_at > since)
+    query = (select(PublishedPeriod).where(PublishedPeriod.published_at > since)
+             .order_by(PublishedPeriod.period, PublishedPeriod.questionnaire))
     for published in db.session.scalars(query):
         for report in _reports(published.questionnaire, published.period):
             digest.published.append(_line(report))

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import InvitationCode, Round, ScheduledRun, utcnow
 from ..questionnaires import Questionnaire
-from . import publication, retention
+from . import digest, publication, retention
 from .mail import Mailer, MailError, MailSettings, send_reminders
 from .questionnaires import current_version, definition_of
 
@@ -50,6 +50,7 @@ def run_due(today: date, base_url: str) -> DueReport | None:
         _remind(today, base_url, report)
         _publish(today, report)
         _purge(today, report)
+        _digest(today, report)  # last: it tells what the jobs above published
     finally:
         _release(report)
     return report
@@ -149,3 +150,12 @@ def _purge(today: date, report: DueReport) -> None:
         return
     result = retention.purge(today, actor=NAME)
     report.lines.append(f"opgeschoond: {result.summary()}")
+
+
+# --- the digest -------------------------------------------------------------------------------------------
+
+def _digest(today: date, report: DueReport) -> None:
+    try:
+        report.lines.extend(digest.send_due(today))
+    except MailError as error:
+        report.failures.append(f"overzichtsmail niet verstuurd: {error}")
