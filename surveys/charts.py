@@ -139,10 +139,12 @@ def format_value(report: KpiReport, value: float) -> str:
 
 
 def norm_label(report: KpiReport) -> str:
-    operator = "≥" if report.kpi.operator == ">=" else ">"
+    """The norm of the report's own period, as the chart writes it: "norm > 7", "norm ≥ 7,5"."""
+    norm = report.result.norm
+    operator = "≥" if norm.operator == ">=" else ">"
     if _is_share(report):
-        return f"norm {operator} {_plain(100 * report.kpi.norm)} %"
-    return f"norm {operator} {_plain(report.kpi.norm)}"
+        return f"norm {operator} {_plain(100 * norm.exact)} %"
+    return f"norm {operator} {_plain(norm.exact)}"
 
 
 def _scale(report: KpiReport) -> float:
@@ -184,7 +186,7 @@ def _y_range(history: list[KpiReport]) -> tuple[float, float]:
     """0-100 % for shares; for grades whole numbers around the norm and every interval, within 1-10."""
     if _is_share(history[0]):
         return _scale_limits(history[0])
-    values = [float(history[0].kpi.norm)]
+    values = [float(report.result.norm.exact) for report in history]
     for report in history:
         point, interval = _point(report), _interval(report)
         values += [point] if point is not None else []
@@ -221,10 +223,18 @@ def _draw(history: list[KpiReport]) -> Figure:
     ax.set_xticklabels([_tick_label(report) for report in history], linespacing=1.4,
                        **({"fontsize": 7.5} if crowded else {}))
 
-    norm = float(first.kpi.norm) * _scale(first)
-    norm_line = ax.axhline(norm, color=INK, linestyle=(0, (6, 3)), linewidth=1.2, zorder=2)
+    # Each period is judged by its own year's norm: one dashed line while the norm holds, a step where the
+    # annual plan changed it; the label on the right names the newest.
+    norms = [float(report.result.norm.exact) * _scale(report) for report in history]
+    last = history[-1]
+    norm = norms[-1]
+    if len(set(norms)) == 1:
+        norm_line = ax.axhline(norm, color=INK, linestyle=(0, (6, 3)), linewidth=1.2, zorder=2)
+    else:
+        (norm_line,) = ax.step([-0.5, *positions, len(history) - 0.5], [norms[0], *norms, norms[-1]],
+                               where="mid", color=INK, linestyle=(0, (6, 3)), linewidth=1.2, zorder=2)
     norm_line.set_gid("norm")
-    ax.annotate(norm_label(first), (1, norm), xycoords=("axes fraction", "data"), xytext=(6, 0),
+    ax.annotate(norm_label(last), (1, norm), xycoords=("axes fraction", "data"), xytext=(6, 0),
                 textcoords="offset points", ha="left", va="center", color=INK, annotation_clip=False)
 
     # Gap texts stand in the half of the plot away from the norm line, so the line does not cross them.
@@ -242,7 +252,7 @@ def _draw(history: list[KpiReport]) -> Figure:
             verdicts.add(_draw_point(ax, x, report))
 
     legend = [(_legend_marker(style), style.label) for v, style in VERDICT_STYLES.items() if v in verdicts]
-    legend.append((norm_line, norm_label(first)))
+    legend.append((norm_line, norm_label(last)))
     figure.legend([h for h, _ in legend], [label for _, label in legend], loc="lower left",
                   bbox_to_anchor=(0.1, 0.855), borderaxespad=0, ncol=min(len(legend), 4), frameon=False,
                   handlelength=2.2, columnspacing=1.6)

@@ -1,5 +1,7 @@
 """Numbers as Dutch readers write them: a decimal comma, percentages with a space before %."""
 
+from fractions import Fraction
+
 from flask import Flask
 
 from .scoring import decimals_for
@@ -23,10 +25,22 @@ def kpi_value(value: float | None, statistic: str) -> str:
     return nl_percent(value, 1) if statistic == "share" else nl_number(value)
 
 
+def norm_value(norm, statistic: str) -> str:
+    """A norm (scoring.Norm, or a KPI's KpiNorm) as the annual plan writes it: 7, 7,5, or 70 for 70 %."""
+    value = Fraction(getattr(norm, "exact", None) or norm.value) * (100 if statistic == "share" else 1)
+    return str(int(value)) if value == int(value) else f"{float(value):g}".replace(".", ",")
+
+
+def norm_text(norm, statistic: str) -> str:
+    """"> 7", ">= 7,5", "> 70 %": the operator as the KPI file writes it."""
+    return f"{norm.operator} {norm_value(norm, statistic)}" + (" %" if statistic == "share" else "")
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(nl_number)
     app.add_template_filter(nl_percent)
     app.add_template_global(kpi_value)
+    app.add_template_global(norm_text)
     app.add_template_global(kpi_figures)
     app.add_template_global(note_texts)
     app.add_template_global(report_notes)

@@ -319,6 +319,18 @@ class Organisation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class KpiCatalogue(db.Model):
+    """A version of the KPI catalogue (KPIs and their norms over time), as imported or edited; the newest is
+    the one in force. Without any row, the catalogue shipped with the package holds."""
+
+    __tablename__ = "kpi_catalogue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+
+
 class AuditEvent(db.Model):
     """Who did what, when: logins (also failed), exports, free-text views, user changes, purges.
     Never answers or codes."""

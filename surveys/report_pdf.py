@@ -41,7 +41,7 @@ from reportlab.platypus import (
 )
 
 from . import charts, logos, periods
-from .formatting import kpi_figures, n_text, report_notes, verdict_label
+from .formatting import kpi_figures, n_text, norm_value, report_notes, verdict_label
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
@@ -137,9 +137,9 @@ def figure(report: KpiReport, value: float) -> str:
 
 
 def norm_text(report: KpiReport) -> str:
-    operator = "≥" if report.kpi.operator == ">=" else ">"
-    value = float(report.kpi.norm) * (100 if report.kpi.statistic == "share" else 1)
-    shown = f"{value:g}".replace(".", ",")
+    norm = report.result.norm  # the norm of the report's own period
+    operator = "≥" if norm.operator == ">=" else ">"
+    shown = norm_value(norm, report.kpi.statistic)
     return f"{operator}{NBSP}{shown}{NBSP}%" if report.kpi.statistic == "share" else f"{operator}{NBSP}{shown}"
 
 

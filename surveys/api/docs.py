@@ -4,7 +4,7 @@ bodies are the marshmallow schemas the views use themselves (schemas.py)."""
 
 from collections.abc import Callable
 
-from ..questionnaires import load_kpis
+from ..services.kpi_catalogue import catalogue
 
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
 
@@ -37,7 +37,7 @@ PERIOD_PATTERN = r"^(20[0-9]{2}|2100)-(H[12]|Q[1-4])$"
 
 
 def kpi_list_pattern() -> str:
-    one = "(" + "|".join(kpi.key for kpi in load_kpis()) + ")"
+    one = "(" + "|".join(kpi.key for kpi in catalogue()) + ")"
     return f"^{one}(,{one})*$"
 
 

@@ -7,6 +7,7 @@ from . import (
     accounts,
     charts,
     due,
+    kpis,
     organisation,
     plan,
     publication,
@@ -17,7 +18,8 @@ from . import (
     rounds,
 )
 
-AREAS = (questionnaires, organisation, rounds, plan, responses, publication, reports, charts, accounts, retention, due)
+AREAS = (questionnaires, kpis, organisation, rounds, plan, responses, publication, reports, charts, accounts, retention,
+         due)
 
 
 def register(app: Flask) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from ..formatting import DATA_PROBLEM, kpi_figures, n_text, nl_number, nl_percent, report_notes
+from ..formatting import DATA_PROBLEM, kpi_figures, n_text, nl_number, nl_percent, norm_text, report_notes
 from ..periods import PeriodError, parse_period
 from ..services import publication
 from ..services.reports import KpiReport, ReportError, kpi_results
@@ -20,9 +20,7 @@ VERDICT_TEXT = {
 
 
 def _norm(report: KpiReport) -> str:
-    value = float(report.kpi.norm)
-    return f"{report.kpi.operator} {nl_percent(value)}" if report.kpi.statistic == "share" else \
-        f"{report.kpi.operator} {nl_number(value, 0)}"
+    return norm_text(report.result.norm, report.kpi.statistic)
 
 
 def _trend(report: KpiReport) -> str:

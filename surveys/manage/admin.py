@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "purge": "Opgeschoond (bewaartermijnen)",
     "invitations_sent": "Uitnodigingen verstuurd",
     "publish": "Resultaten vrijgegeven",
+    "kpis_changed": "KPI's of normen gewijzigd",
     "round_changed": "Meetronde gewijzigd",
     "round_closed": "Meetronde gesloten",
     "round_deleted": "Meetronde verwijderd",

@@ -13,8 +13,9 @@ from flask_login import current_user
 from .. import exports, periods
 from ..auth import role_required
 from ..periods import Period
-from ..questionnaires import QUESTIONNAIRE_KEYS, Questionnaire, load_kpis, load_questionnaire
+from ..questionnaires import QUESTIONNAIRE_KEYS, Questionnaire, load_questionnaire
 from ..services import audit
+from ..services.kpi_catalogue import catalogue
 from ..services.reports import GROUPS, item_summaries, kpi_results, periods_for
 from . import bp
 from .dashboard import period_choices, selected_period
@@ -91,7 +92,7 @@ def downloads():
     """Every download of one period on one page."""
     today = periods.today()
     period, error = selected_period(today)
-    kpis = [kpi for kpi in load_kpis() if periods_for(kpi, period)]
+    kpis = [kpi for kpi in catalogue() if periods_for(kpi, period)]
     return render_template("manage/downloads.html", period=period, error=error, choices=period_choices(today),
                            questionnaires=questionnaires_in(period), groups=GROUPS, kpis=kpis,
                            chart_types=CHART_TYPES), 400 if error else 200

@@ -5,6 +5,7 @@ with the file and item it is in, so a person editing wording sees at once what t
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -150,15 +151,43 @@ class Questionnaire:
 
 
 @dataclass(frozen=True)
+class KpiNorm:
+    """A norm of the annual plan, from a half-year on (``since``; None: from the start) until the next one."""
+
+    since: str | None
+    operator: str  # ">" or ">="
+    value: Fraction  # exact, so "> 7" and "> 0.7" are checked on integers
+
+
+@dataclass(frozen=True)
 class Kpi:
     key: str
     questionnaire: str
     item: str
     statistic: str  # "mean" or "share"
     share_codes: tuple[str, ...]
-    operator: str  # ">" or ">="
-    norm: Fraction  # exact, so "> 7" and "> 0.7" are checked on integers
+    norms: tuple[KpiNorm, ...]  # oldest first; the annual plan changes its norms, the past keeps its own
     label: Text
+
+    def norm_in(self, period) -> KpiNorm:
+        """The norm that holds in a period (a quarter: the norm of its half-year)."""
+        half_year = (period.year, 1 if period.start.month <= 6 else 2)
+        holding = self.norms[0]
+        for norm in self.norms[1:]:
+            year, _, half = norm.since.partition("-H")
+            if (int(year), int(half)) <= half_year:
+                holding = norm
+        return holding
+
+    @property
+    def operator(self) -> str:
+        """The operator of the newest norm (what holds from now on); a period's own: norm_in(period)."""
+        return self.norms[-1].operator
+
+    @property
+    def norm(self) -> Fraction:
+        """The newest norm's value; a period's own: norm_in(period)."""
+        return self.norms[-1].value
 
 
 class _Checker:
@@ -350,7 +379,7 @@ def parse_kpis(data: dict, source: str, questionnaires: dict[str, Questionnaire]
             check.fail(where, "a KPI must be a table")
             continue
         check.unknown_fields(entry, {"key", "questionnaire", "item", "statistic", "share_codes", "operator",
-                                     "norm", "label"}, where)
+                                     "norm", "norms", "label"}, where)
         questionnaire = questionnaires.get(entry.get("questionnaire"))
         if questionnaire is None:
             check.fail(where, f"'questionnaire' must be one of {', '.join(questionnaires)}")
@@ -360,7 +389,7 @@ def parse_kpis(data: dict, source: str, questionnaires: dict[str, Questionnaire]
         except KeyError:
             check.fail(where, f"'item' {entry.get('item')!r} is not in {questionnaire.key}.toml")
             continue
-        statistic, operator, norm = entry.get("statistic"), entry.get("operator"), entry.get("norm")
+        statistic = entry.get("statistic")
         share_codes = tuple(entry.get("share_codes", []))
         if statistic == "mean" and item.type != "grade":
             check.fail(where, f"a mean needs a grade item; {item.key} is {item.type}")
@@ -370,21 +399,58 @@ def parse_kpis(data: dict, source: str, questionnaires: dict[str, Questionnaire]
                 check.fail(where, f"'share_codes' must be a non-empty list drawn from {sorted(known)}")
         elif statistic != "mean":
             check.fail(where, f"'statistic' must be mean or share, not {statistic!r}")
-        if operator not in (">", ">="):
-            check.fail(where, f"'operator' must be '>' or '>=', not {operator!r}")
-        if not isinstance(norm, int | float) or isinstance(norm, bool):
-            check.fail(where, f"'norm' must be a number, not {norm!r}")
-            norm = 0
-        elif statistic == "share" and not 0 <= norm <= 1:
-            check.fail(where, f"a share norm is a fraction from 0 to 1 (0.7 for 70 %), not {norm}")
         kpis.append(Kpi(key=str(entry.get("key")), questionnaire=questionnaire.key, item=item.key,
-                        statistic=statistic, share_codes=share_codes, operator=operator,
-                        norm=Fraction(str(norm)), label=check.text(entry, "label", where)))
+                        statistic=statistic, share_codes=share_codes, norms=_norms(check, entry, statistic, where),
+                        label=check.text(entry, "label", where)))
     keys = [kpi.key for kpi in kpis]
     for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
         check.fail("kpis", f"KPI key '{duplicate}' is used more than once")
     check.raise_if_any()
     return tuple(kpis)
+
+
+_HALF_YEAR = re.compile(r"^(\d{4})-H([12])$")
+
+
+def _norms(check: "_Checker", entry: dict, statistic: str, where: str) -> tuple[KpiNorm, ...]:
+    """A KPI's norms: `operator` and `norm` for one norm that always holds, or `norms`, a list of tables with
+    `from` (a half-year, oldest first; the first may leave it out: from the start), `operator` and `norm`."""
+    if "norms" in entry:
+        if "operator" in entry or "norm" in entry:
+            check.fail(where, "give either 'operator' and 'norm' or 'norms', not both")
+        raw = entry["norms"] if isinstance(entry["norms"], list) and entry["norms"] else None
+        if raw is None:
+            check.fail(where, "'norms' must be a non-empty list of tables with from, operator and norm")
+            return (KpiNorm(None, ">", Fraction(0)),)
+    else:
+        raw = [{"operator": entry.get("operator"), "norm": entry.get("norm")}]
+    norms, previous = [], None
+    for number, table in enumerate(raw):
+        here = f"{where} norms[{number}]" if "norms" in entry else where
+        if not isinstance(table, dict):
+            check.fail(here, "a norm must be a table with from, operator and norm")
+            continue
+        check.unknown_fields(table, {"from", "operator", "norm"}, here)
+        since, operator, value = table.get("from"), table.get("operator"), table.get("norm")
+        if since is None and number > 0:
+            check.fail(here, "every norm after the first needs 'from', the half-year it starts (2027-H1)")
+        elif since is not None:
+            match = _HALF_YEAR.match(since) if isinstance(since, str) else None
+            if match is None:
+                check.fail(here, f"'from' must be a half-year such as 2027-H1, not {since!r}")
+            elif previous is not None and (int(match[1]), int(match[2])) <= previous:
+                check.fail(here, f"'from' {since} must come after the norm before it")
+            else:
+                previous = (int(match[1]), int(match[2]))
+        if operator not in (">", ">="):
+            check.fail(here, f"'operator' must be '>' or '>=', not {operator!r}")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            check.fail(here, f"'norm' must be a number, not {value!r}")
+            value = 0
+        elif statistic == "share" and not 0 <= value <= 1:
+            check.fail(here, f"a share norm is a fraction from 0 to 1 (0.7 for 70 %), not {value}")
+        norms.append(KpiNorm(since, operator, Fraction(str(value))))
+    return tuple(norms) or (KpiNorm(None, ">", Fraction(0)),)
 
 
 @cache

@@ -139,8 +139,7 @@ def _line(report: KpiReport) -> str:
         return f"{report.kpi.label.nl}, {report.period}: te weinig reacties om een cijfer te tonen"
     kpi = report.kpi
     value = formatting.kpi_figures(result, kpi.statistic)["value"]
-    norm = formatting.kpi_value(float(kpi.norm), "share") if kpi.statistic == "share" else str(kpi.norm)
-    return (f"{kpi.label.nl}, {report.period}: {value} (norm {kpi.operator} {norm}): "
+    return (f"{kpi.label.nl}, {report.period}: {value} (norm {formatting.norm_text(result.norm, kpi.statistic)}): "
             f"{VERDICTS.get(result.verdict, result.verdict)}")
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from .. import aggregates, scoring
 from ..models import Round
 from ..periods import parse_period
-from ..questionnaires import Kpi, load_kpis, load_questionnaire
+from ..questionnaires import Kpi, load_questionnaire
 from ..scoring.planner import PlanRow, plan_table
+from .kpi_catalogue import catalogue
 from .reports import reference_groups
 
 DEFAULT_RESPONSE_RATE = 0.5  # when no earlier round of the questionnaire says otherwise
@@ -30,7 +31,7 @@ class PlanError(ValueError):
 
 def round_plan(round_: Round, response_rate: float | None = None) -> RoundPlan:
     """The plan for a round; ``response_rate`` overrides the previous period's rate (or 50 %)."""
-    kpi = next((k for k in load_kpis() if k.questionnaire == round_.questionnaire and k.statistic == "mean"), None)
+    kpi = next((k for k in catalogue() if k.questionnaire == round_.questionnaire and k.statistic == "mean"), None)
     if kpi is None:
         raise PlanError(f"de vragenlijst {round_.questionnaire} heeft geen KPI met een gemiddeld cijfer")
     if response_rate is not None and not 0 < response_rate <= 1:

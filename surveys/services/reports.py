@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from .. import aggregates, scoring
 from ..periods import Period, half_year_of, parse_period, today
-from ..questionnaires import Kpi, Questionnaire, load_kpis, load_questionnaire
+from ..questionnaires import Kpi, Questionnaire, load_questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
 from . import publication
+from .kpi_catalogue import catalogue
 
 # Who answers each questionnaire, as the reports and the downloads page name them.
 GROUPS = {"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"}
@@ -64,8 +65,8 @@ class KpiReport:
         entry = {
             "kpi": self.kpi.key, "label": self.kpi.label.nl, "questionnaire": self.kpi.questionnaire,
             "item": self.kpi.item, "period": str(self.period), "statistic": self.kpi.statistic,
-            "n": None if result.suppressed else result.n, "norm": float(self.kpi.norm),
-            "operator": self.kpi.operator,
+            "n": None if result.suppressed else result.n, "norm": float(result.norm.exact),
+            "operator": result.norm.operator,
         }
         if self.kpi.statistic == "mean":
             entry["mean"] = result.mean
@@ -81,6 +82,12 @@ class KpiReport:
             "notes": list(result.notes),
         }
         return {key: scoring._json_value(value) for key, value in entry.items()}
+
+
+def norm_of(kpi: Kpi, period: Period) -> scoring.Norm:
+    """The norm the KPI is judged by in this period: the annual plan's norm of that half-year."""
+    holding = kpi.norm_in(period)
+    return scoring.Norm(holding.operator, float(holding.value))
 
 
 def periods_for(kpi: Kpi, period: Period) -> bool:
@@ -99,10 +106,10 @@ def _reference_half_years(period: Period) -> list[Period]:
 
 
 def select_kpis(keys: list[str] | None = None) -> tuple[Kpi, ...]:
-    catalogue = load_kpis()
+    kpis = catalogue()
     if not keys:
-        return catalogue
-    known = {kpi.key: kpi for kpi in catalogue}
+        return kpis
+    known = {kpi.key: kpi for kpi in kpis}
     unknown = [key for key in keys if key not in known]
     if unknown:
         raise ReportError(f"onbekende KPI {', '.join(unknown)}; bekend zijn: {', '.join(known)}")
@@ -136,7 +143,7 @@ def kpi_report(kpi: Kpi, period: Period) -> KpiReport:
     # A census is decided on the responses the figure is made of: not those of a held-back quarter.
     counted = sum(aggregates.response_counts(kpi.questionnaire, _parts(included)).values()) if held_back \
         else answered
-    norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    norm = norm_of(kpi, period)
     sizes = dict(min_n=questionnaire.min_n, population=population, responses=counted)
     if kpi.statistic == "share":
         result = scoring.share_result(now.share(kpi.share_codes), norm, **sizes)
@@ -191,7 +198,7 @@ def _withheld_report(kpi: Kpi, period: Period, questionnaire: Questionnaire) -> 
     """The report of a period that is not published: its responses and population, no figure at all."""
     population = aggregates.populations(kpi.questionnaire, [period]).get(str(period))
     answered = aggregates.response_counts(kpi.questionnaire, [period]).get(str(period), 0)
-    norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    norm = norm_of(kpi, period)
     kind = MeanResult if kpi.statistic == "mean" else ShareResult
     result = kind(n=0, norm=norm, verdict=publication.WITHHELD, suppressed=True, population=population)
     return KpiReport(kpi, period, result, None, answered, population, published=False,
@@ -223,7 +230,7 @@ def reference_groups(item: str, period: Period, min_n: int) -> list[scoring.Grad
 
 
 def _questionnaire_of_item(item: str) -> str | None:
-    return next((kpi.questionnaire for kpi in load_kpis() if kpi.item == item), None)
+    return next((kpi.questionnaire for kpi in catalogue() if kpi.item == item), None)
 
 
 @dataclass(frozen=True)
@@ -260,7 +267,7 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
     aggregated = {grp: _aggregate(kpi, c) for grp, c in groups.items()}
     hidden = scoring.suppress_breakdown({grp: agg.n for grp, agg in aggregated.items()}, questionnaire.min_n,
                                         frozenset(forced))
-    norm = scoring.Norm(kpi.operator, float(kpi.norm))
+    norm = norm_of(kpi, period)
     # One query for all groups: the reference of the whole item in the half-years before.
     previous = reference_groups(kpi.item, period, questionnaire.min_n) if kpi.statistic == "mean" else []
     results = []

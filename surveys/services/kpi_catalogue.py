@@ -1,0 +1,119 @@
+"""The KPI catalogue in force: KPIs on any grade or share item of any questionnaire, each with its norms over
+time (the annual plan changes them; a period keeps the norm of its own half-year). The newest stored version
+holds; without one, the catalogue shipped with the package (surveys/questionnaires/kpis.toml).
+
+A team changes it without touching code: `flask --app surveys kpis export --out FILE`, edit, `kpis import FILE`,
+or the same file downloaded and uploaded on the beheerder's KPI page. The file is the TOML of SCHEMA.md, read
+by one checker (questionnaires.parse_kpis) for the command line and the page alike, and written canonically:
+importing an exported file and exporting again gives the same bytes."""
+
+import json
+import tomllib
+from fractions import Fraction
+
+from flask import g, has_app_context
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import KpiCatalogue
+from ..questionnaires import Kpi, QuestionnaireError, load_kpis, load_questionnaires, parse_kpis
+from . import audit, transaction
+
+HEADER = "# The KPI catalogue of the surveys service; the format is described in surveys/questionnaires/SCHEMA.md.\n"
+
+
+def catalogue() -> tuple[Kpi, ...]:
+    """The catalogue in force, read once per request (a report asks for it many times)."""
+    if not has_app_context():
+        return load_kpis()
+    cached = g.get("kpi_catalogue")
+    if cached is None:
+        cached = g.kpi_catalogue = _stored() or load_kpis()
+    return cached
+
+
+_parsed: dict[int, tuple[Kpi, ...]] = {}
+
+
+def _stored() -> tuple[Kpi, ...] | None:
+    row = db.session.execute(select(KpiCatalogue.id, KpiCatalogue.definition)
+                             .order_by(KpiCatalogue.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    if row.id not in _parsed:  # a stored version never changes: parsed once per process
+        _parsed[row.id] = parse_kpis(row.definition, f"KPI-catalogus versie {row.id}", load_questionnaires())
+    return _parsed[row.id]
+
+
+def read_file(content: bytes | str, source: str) -> dict:
+    """A catalogue file, checked; QuestionnaireError naming every problem (with its KPI and norm)."""
+    try:
+        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise QuestionnaireError(f"{source}: het bestand is geen tekst in UTF-8") from None
+    except tomllib.TOMLDecodeError as error:
+        raise QuestionnaireError(f"{source}: dit is geen geldig TOML-bestand: {error}") from None
+    parse_kpis(data, source, load_questionnaires())
+    return data
+
+
+def store(data: dict, *, by: str) -> None:
+    """Make a checked catalogue the one in force (audited with what changed)."""
+    before = {kpi.key: _norms_text(kpi) for kpi in catalogue()}
+    after = {kpi.key: _norms_text(kpi) for kpi in parse_kpis(data, "catalogus", load_questionnaires())}
+    changes = [f"{key}: {before.get(key, 'nieuw')} → {after.get(key, 'weg')}"
+               for key in sorted(before.keys() | after.keys()) if before.get(key) != after.get(key)]
+    with transaction():
+        db.session.add(KpiCatalogue(definition=json.loads(json.dumps(data)), created_by=by))
+        audit.record("kpis_changed", actor=by, detail="; ".join(changes) or "alleen teksten", commit=False)
+    g.pop("kpi_catalogue", None)
+
+
+def _norms_text(kpi: Kpi) -> str:
+    return ", ".join(f"{norm.since or 'altijd'} {norm.operator} {float(norm.value):g}" for norm in kpi.norms)
+
+
+def to_toml(kpis: tuple[Kpi, ...]) -> str:
+    """The canonical file: a KPI per [[kpis]] table, its norms as [[kpis.norms]] tables, oldest first."""
+    lines = [HEADER.rstrip("\n")]
+    for kpi in kpis:
+        lines += ["", "[[kpis]]", f"key = {_string(kpi.key)}", f"questionnaire = {_string(kpi.questionnaire)}",
+                  f"item = {_string(kpi.item)}", f"statistic = {_string(kpi.statistic)}",
+                  "share_codes = [" + ", ".join(_string(code) for code in kpi.share_codes) + "]",
+                  f"label.nl = {_string(kpi.label.nl)}", f"label.en = {_string(kpi.label.en)}"]
+        for norm in kpi.norms:
+            lines += ["", "[[kpis.norms]]"]
+            lines += [f"from = {_string(norm.since)}"] if norm.since else []
+            lines += [f"operator = {_string(norm.operator)}", f"norm = {_number(norm.value)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _string(value: str) -> str:
+    # A JSON string is a TOML basic string, but for DEL, which TOML wants escaped.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007F")
+
+
+def _number(value: Fraction) -> str:
+    return str(int(value)) if value == int(value) else repr(float(value))
+
+
+def with_norm(key: str, since: str, operator: str, value: str) -> dict:
+    """The catalogue in force with one more norm for a KPI, from a half-year on, as data to check and store
+    (a norm from a half-year that already has one replaces it). QuestionnaireError when the value is no
+    number or the KPI is unknown; the checker names anything else."""
+    data = tomllib.loads(to_toml(catalogue()))
+    entry = next((kpi for kpi in data["kpis"] if kpi["key"] == key), None)
+    if entry is None:
+        raise QuestionnaireError(f"onbekende KPI '{key}'")
+    try:
+        number = float(value.strip().replace(",", ".").rstrip("%").strip())
+    except ValueError:
+        raise QuestionnaireError("vul de norm in als een getal, zoals 7,5 (of 70 voor 70 %)") from None
+    if entry["statistic"] == "share":
+        number /= 100  # typed as a percentage; stored as a fraction
+    norms = [norm for norm in entry["norms"] if norm.get("from") != since]
+    norms.append({"from": since, "operator": operator, "norm": number})
+    norms.sort(key=lambda norm: norm.get("from") or "")
+    entry["norms"] = norms
+    return data
