@@ -222,8 +222,8 @@ def test_error_pages_read_in_english(app, client):
     assert "did not reach us properly" in assert_english(
         client.post("/q/client", data=b"C10=caf\xe9", headers={**english, "Content-Type":
                                                                  "application/x-www-form-urlencoded"}), 400)
-    assert "The form has expired" in assert_english(client.post("/q/client", data={"C1": "8"}, headers=english),
-                                                    400)
+    assert "We could not check this form" in assert_english(
+        client.post("/code", data={"code": "K7Q2-M9XD-4HNP-W3RT"}, headers=english), 400)
     assert "Too much text" in assert_english(
         client.post("/q/client", data={"C10": "x" * (1024 * 1024 + 1)}, headers=english), 413)
 
