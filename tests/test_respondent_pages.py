@@ -69,6 +69,19 @@ def test_the_language_switch_on_the_tablet_keeps_the_answers_and_the_page_can_st
         assert counts()[0] == 1
 
 
+def test_a_text_answer_too_long_is_marked_invalid_and_its_summary_line_says_what_to_do(app, client):
+    register_tablet(client)
+    page = client.get("/q/client").text
+    reply = client.post("/q/client", data={**GOOD_ANSWERS["client"], "C10": "a" * 2001, **page_tokens(page)})
+    assert reply.status_code == 422
+    assert '<li><a href="#C10">Maak uw antwoord bij vraag 10 korter.</a></li>' in reply.text
+    assert '<div class="question has-error" id="C10" tabindex="-1">' in reply.text
+    assert ('<textarea id="C10-text" name="C10" rows="5" maxlength="2000" aria-describedby="C10-hint C10-error" '
+            'aria-invalid="true">') in reply.text
+    with app.app_context():
+        assert counts() == (0, 0, 0)
+
+
 def test_a_code_of_a_closed_round_says_the_questionnaire_may_be_closed_after_the_purge(app, client):
     with app.app_context():
         (code,) = codes_for(open_round("partner", days_back=30, days_ahead=-1))
