@@ -38,40 +38,62 @@ class AnswerValue:
 
 @dataclass
 class AnswerField:
-    """One question as the page shows it again: the answer sent (None when not sent) and why it is refused."""
+    """One question as the page shows it again: the answer sent (None when not sent), why it is refused
+    (`errors`, beside the question) and the same in a few words for the error summary (`summary`)."""
 
     data: str | None = None
     errors: list[str] = field(default_factory=list)
+    summary: str | None = None
 
 
-def _check(item: Item, sent: list[str]) -> AnswerField:
+def _refused(raw: str | None, message: str, summary: str) -> AnswerField:
+    return AnswerField(raw, [message], summary)
+
+
+# What to do when a question has no answer, per kind of question: beside it, and in the summary (with its number).
+def _unanswered(item: Item, number: int, raw: str | None) -> AnswerField:
+    if item.type == "grade":
+        return _refused(raw, _("Kies een cijfer van 1 tot 10. Weet u het niet? Kies dan 'Weet ik niet'."),
+                        _("Kies een cijfer bij vraag %(number)d.", number=number))
+    if item.type == "agree":
+        return _refused(raw, _("Kies hoe eens u het bent met deze zin. Weet u het niet? Kies dan 'Weet ik niet'."),
+                        _("Kies hoe eens u het bent bij vraag %(number)d.", number=number))
+    return _refused(raw, _("Kies een van de antwoorden."), _("Kies een antwoord bij vraag %(number)d.", number=number))
+
+
+def _check(item: Item, number: int, sent: list[str]) -> AnswerField:
     if len(sent) > 1:
-        return AnswerField(None, [_("Dit antwoord is meer dan één keer verstuurd. Kies één antwoord.")])
+        return _refused(None, _("Dit antwoord is meer dan één keer verstuurd. Kies één antwoord."),
+                        _("Kies één antwoord bij vraag %(number)d.", number=number))
     raw = sent[0] if sent else None
     if item.type == "open":
-        return _check_text(item, raw)
+        return _check_text(item, number, raw)
     if raw not in (None, "") and all(option.code != raw for option in item.answer_options()):
         if item.type == "grade":
-            return AnswerField(raw, [_("Kies een heel cijfer van 1 tot 10, of 'weet ik niet'.")])
-        return AnswerField(raw, [_("Kies een van de antwoorden in de lijst.")])
+            return _refused(raw, _("Kies een heel cijfer van 1 tot 10, of 'Weet ik niet'."),
+                            _("Kies een heel cijfer bij vraag %(number)d.", number=number))
+        return _refused(raw, _("Kies een van de antwoorden in de lijst."),
+                        _("Kies een antwoord uit de lijst bij vraag %(number)d.", number=number))
     if item.required and not raw:
-        return AnswerField(raw, [_("Kies een antwoord bij deze vraag.")])
+        return _unanswered(item, number, raw)
     return AnswerField(raw)
 
 
-def _check_text(item: Item, raw: str | None) -> AnswerField:
+def _check_text(item: Item, number: int, raw: str | None) -> AnswerField:
     if raw is None:
         return AnswerField(None)
     # Browsers send CRLF; store plain newlines and no surrounding blanks.
     text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         return AnswerField(text)
-    errors = []
+    errors, summary = [], None
     if len(text) > item.max_length:
         errors.append(_("Uw antwoord is te lang. Gebruik hoogstens %(max)d tekens.", max=item.max_length))
+        summary = _("Maak uw antwoord bij vraag %(number)d korter.", number=number)
     if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in _ALLOWED_CONTROLS for ch in text):
         errors.append(_("Deze tekst bevat tekens die we niet kunnen opslaan. Gebruik gewone letters en cijfers."))
-    return AnswerField(text, errors)
+        summary = summary or _("Haal de vreemde tekens weg bij vraag %(number)d.", number=number)
+    return AnswerField(text, errors, summary)
 
 
 class AnswerSheet:
@@ -92,8 +114,15 @@ class AnswerSheet:
 
     def validate(self) -> bool:
         formdata = self.formdata if self.formdata is not None else MultiDict()
-        self.fields = {item.key: _check(item, formdata.getlist(item.key)) for item in self.questionnaire.items}
+        self.fields = {item.key: _check(item, number, formdata.getlist(item.key))
+                       for number, item in enumerate(self.questionnaire.items, start=1)}
         return not self.errors
+
+    def show_again(self) -> None:
+        """The answers as sent, to show on the page again without checking them (the language switch):
+        nothing is stored from this sheet, and nobody is told off for a question not answered yet."""
+        self.validate()
+        self.fields = {key: AnswerField(answer.data) for key, answer in self.fields.items()}
 
     def answer_values(self) -> list[AnswerValue]:
         """The answers given, after validate(); unanswered items are left out."""

@@ -37,9 +37,12 @@ MESSAGES = {
 }
 # Any other status: a plain sentence rather than the server's English name for it.
 OTHER_MESSAGE = (_l("Dit kan niet"), _l("Deze pagina kan dat verzoek niet verwerken."))
-CSRF_MESSAGE = (_l("Het formulier is verlopen"),
-                _l("Uw formulier was te lang open of kwam niet van deze website. Uw antwoorden zijn niet "
-                   "opgeslagen. Open de vragenlijst opnieuw en vul hem in."))
+# A form without this session's token: the session cookie was lost (cleared, or a new browser session) or the
+# form came from elsewhere. Nothing was stored. (A questionnaire shows its answers again instead: respond/.)
+CSRF_MESSAGE = (_l("Dit formulier konden we niet controleren"),
+                _l("We konden niet controleren of dit formulier van deze website kwam. Misschien zijn de "
+                   "cookies van uw browser gewist. Er is niets opgeslagen. Open de pagina opnieuw en probeer "
+                   "het nog een keer."))
 
 
 def _page(status: int, title: str, message: str):

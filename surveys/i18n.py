@@ -1,8 +1,9 @@
 """Dutch and English on the respondent pages (Flask-Babel).
 
 The locale is, in order: ?lang=nl|en (the language link on every respondent page; remembered in the
-session so the form post and the thank-you page keep it), the choice remembered earlier, the browser's
-Accept-Language (not on the office tablet), and Dutch. Staff pages (/beheer) are Dutch only.
+session so the form post and the thank-you page keep it), the choice remembered earlier (also the one made
+with a questionnaire's language button, which posts the answers along: respond._switch_language), the
+browser's Accept-Language (not on the office tablet), and Dutch. Staff pages (/beheer) are Dutch only.
 
 The Dutch texts are the message ids; the English catalogue is surveys/translations/en/LC_MESSAGES/
 messages.po. It is read as it is, once per process, and compiled in memory: there is no .mo file to

@@ -15,14 +15,21 @@ from surveys.services.rounds import new_code
 
 from .helpers import GOOD_ANSWERS, codes_for, counts, csrf_token, fill_in, open_round, register_tablet
 
-GRADE = "Kies een heel cijfer van 1 tot 10, of 'weet ik niet'."
+GRADE = "Kies een heel cijfer van 1 tot 10, of 'Weet ik niet'."
 OPTION = "Kies een van de antwoorden in de lijst."
-REQUIRED = "Kies een antwoord bij deze vraag."
+# A question left open says what to do for its kind of question: a grade, a statement to agree with, a choice.
+GRADE_MISSING = "Kies een cijfer van 1 tot 10. Weet u het niet? Kies dan 'Weet ik niet'."
+AGREE_MISSING = "Kies hoe eens u het bent met deze zin. Weet u het niet? Kies dan 'Weet ik niet'."
+CHOICE_MISSING = "Kies een van de antwoorden."
+REQUIRED = GRADE_MISSING  # C1, the question most tests leave open
+SUMMARY_VERBS = {GRADE_MISSING: "Kies een cijfer bij vraag", AGREE_MISSING: "Kies hoe eens u het bent bij vraag",
+                 CHOICE_MISSING: "Kies een antwoord bij vraag", GRADE: "Kies een heel cijfer bij vraag",
+                 OPTION: "Kies een antwoord uit de lijst bij vraag"}
 TOO_LONG = "Uw antwoord is te lang. Gebruik hoogstens 2000 tekens."
 CONTROL = "Deze tekst bevat tekens die we niet kunnen opslaan. Gebruik gewone letters en cijfers."
 TWICE = "Dit antwoord is meer dan één keer verstuurd. Kies één antwoord."
 UNREADABLE = "Uw antwoorden kwamen niet goed bij ons aan. Ga terug en probeer het opnieuw."
-EXPIRED_FORM = "Het formulier is verlopen"
+SESSION_LOST = "We konden niet controleren of deze antwoorden van deze pagina kwamen."
 USE_THE_FORM = "Gebruik het formulier op de pagina om uw antwoorden te sturen."
 
 REQUIRED_ITEMS = {
@@ -31,10 +38,16 @@ REQUIRED_ITEMS = {
     "gemeente": ["G1", "G2", "G3", "G4", "G5", "G6"],
     "medewerker": ["M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8"],
 }
+# DESIGN.md §3: C1-C3 and each questionnaire's first item are grades, C4 a choice, the others statements.
+REQUIRED_MESSAGES = {key: GRADE_MISSING if key in ("C1", "C2", "C3", "P1", "G1", "M1") else
+                     CHOICE_MISSING if key == "C4" else AGREE_MISSING
+                     for keys in REQUIRED_ITEMS.values() for key in keys}
 
 ERROR_NEXT_TO_FIELD = re.compile(
     r'<p class="error-message" id="(\w+)-error"><span class="visually-hidden">Fout: </span>(.*?)</p>')
 ERROR_SUMMARY = re.compile(r'<div class="error-summary".*?</div>', re.S)
+QUESTION_NUMBER = r'<(?:fieldset|div) class="question[^"]*" id="{key}"[^>]*>\s*<(?:legend|label)[^>]*>' \
+                  r'<span class="question-number">Vraag (\d+)</span>'
 SUMMARY_LINK = re.compile(r'<li><a href="#([^"]+)">(.*?)</a></li>')
 
 
@@ -68,7 +81,7 @@ def refused(reply) -> dict[str, str]:
     again in the summary at the top, linked to that field. Returns {field: message} as read on screen."""
     assert reply.status_code == 422
     page = reply.get_data(as_text=True)
-    assert "<title>Fout: " in page
+    assert "<title>Fout: " in page and '<h2 id="error-summary-title">Controleer uw antwoorden</h2>' in page
     next_to_fields = {key: html.unescape(message) for key, message in ERROR_NEXT_TO_FIELD.findall(page)}
     summary = ERROR_SUMMARY.search(page)
     assert summary, "no error summary at the top of the page"
@@ -76,8 +89,15 @@ def refused(reply) -> dict[str, str]:
     links = SUMMARY_LINK.findall(summary.group())
     assert len(links) == len(next_to_fields)
     for (anchor, text), (key, message) in zip(links, next_to_fields.items(), strict=True):
-        assert anchor.startswith(f"{key}-") and f'id="{anchor}"' in page, f"#{anchor} does not lead to {key}"
-        assert html.unescape(text).endswith(f": {message}")
+        # The link leads to the whole question (its fieldset, or the box of a text question), which holds the
+        # question's number, its title and this message: not to its first answer.
+        assert anchor == key, f"#{anchor} does not lead to {key}"
+        number = re.search(QUESTION_NUMBER.format(key=key), page).group(1)
+        question = re.search(rf'id="{key}"(.*?)(</fieldset>|</textarea>)', page, re.S).group(1)
+        assert f'id="{key}-error"' in question and 'class="question ' not in question
+        if message in SUMMARY_VERBS:
+            assert html.unescape(text) == f"{SUMMARY_VERBS[message]} {number}."
+        assert ".:" not in text and len(text.split()) <= 10
     return next_to_fields
 
 
@@ -132,7 +152,7 @@ def test_a_form_sent_without_answers_names_every_required_question(app, client, 
     with app.app_context():
         (code,) = codes_for(open_round(questionnaire))
     reply = fill_in(client, f"/r/{code}", {})
-    assert refused(reply) == {key: REQUIRED for key in REQUIRED_ITEMS[questionnaire]}
+    assert refused(reply) == {key: REQUIRED_MESSAGES[key] for key in REQUIRED_ITEMS[questionnaire]}
     with app.app_context():
         assert counts() == (0, 0, 0)
     assert fill_in(client, f"/r/{code}", GOOD_ANSWERS[questionnaire]).status_code == 303
@@ -144,7 +164,7 @@ def test_leaving_out_one_required_question_is_refused(app, client, questionnaire
     with app.app_context():
         (code,) = codes_for(open_round(questionnaire))
     reply = fill_in(client, f"/r/{code}", {**GOOD_ANSWERS[questionnaire], left_out: None})
-    assert refused(reply) == {left_out: REQUIRED}
+    assert refused(reply) == {left_out: REQUIRED_MESSAGES[left_out]}
     with app.app_context():
         assert counts() == (0, 0, 0)
 
@@ -242,8 +262,16 @@ def test_a_post_without_this_sessions_csrf_token_is_refused(app, client, form_ur
     client.get(form_url)  # the respondent has the page open
     data = answers() if csrf is None else answers(csrf_token=csrf)
     reply = client.post(form_url, data=data)
-    assert EXPIRED_FORM in error_page(reply, 400)
-    nothing_stored_and_link_still_works(app, client, form_url)
+    # What happened, and the answers shown again to send once more: not "the form was open too long".
+    page = error_page(reply, 400)
+    assert SESSION_LOST in page and "te lang open" not in page
+    assert "Uw antwoorden staan hieronder nog." in page
+    assert '<input type="radio" id="C1-8" name="C1" value="8" checked>' in page
+    assert ">Sneller terugbellen graag.</textarea>" in page
+    assert 'class="error-message"' not in page, "no question is marked wrong"
+    assert fill_in(client, form_url, GOOD_ANSWERS["client"]).status_code == 303, "sent again, it is stored"
+    with app.app_context():
+        assert counts()[0] == 1
 
 
 @pytest.mark.parametrize("encoding", ["multipart/form-data", "application/json", "text/plain", "none"])

@@ -126,13 +126,16 @@ def dutch_left_in(text: str) -> list[str]:
 
 
 def assert_english(response, status: int = 200) -> str:
-    """The page is English through and through, with the link back to Dutch; returns its visible text."""
+    """The page is English through and through, with the link (or, on a form, the button) back to Dutch;
+    returns its visible text."""
     html = response.get_data(as_text=True)
     assert response.status_code == status, (response.status_code, html[:500])
     lang, text = read_page(html)
     assert lang == "en"
     assert dutch_left_in(text) == [], text
-    assert '<a href="' in html and 'lang="nl" hreflang="nl">Nederlands</a>' in html
+    assert ('<a href="' in html and 'lang="nl" hreflang="nl">Nederlands</a>' in html
+            or '<button type="submit" class="link-button" name="language" value="nl" lang="nl">Nederlands</button>'
+            in html)
     return text
 
 
@@ -172,7 +175,8 @@ def test_a_respondent_answers_each_questionnaire_in_english(app, client, questio
 
     empty = client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True))}, headers=ENGLISH)
     text = assert_english(empty, 422)
-    assert "Something went wrong" in text and "Choose an answer to this question." in text
+    assert "Check your answers" in text and "Choose a grade in question 1." in text
+    assert "Choose a grade from 1 to 10. Not sure? Then choose 'I don't know'." in text
 
     answers = {**GOOD_ANSWERS[questionnaire], "csrf_token": csrf_token(page.get_data(as_text=True))}
     reply = client.post(url, data=answers, headers=ENGLISH)
@@ -188,7 +192,7 @@ def test_every_answer_error_reads_in_english(app, client):
     token = csrf_token(page.get_data(as_text=True))
     wrong = {**GOOD_ANSWERS["client"], "C1": "11", "C4": "misschien", "C10": "x" * 2001, "csrf_token": token}
     text = assert_english(client.post("/q/client", data=wrong), 422)
-    assert "Choose a whole number from 1 to 10, or 'I don't know'." in text
+    assert "Choose a whole grade from 1 to 10, or 'I don't know'." in text
     assert "Choose one of the answers in the list." in text
     assert "Your answer is too long. Use at most 2000 characters." in text
 
@@ -218,8 +222,8 @@ def test_error_pages_read_in_english(app, client):
     assert "did not reach us properly" in assert_english(
         client.post("/q/client", data=b"C10=caf\xe9", headers={**english, "Content-Type":
                                                                  "application/x-www-form-urlencoded"}), 400)
-    assert "The form has expired" in assert_english(client.post("/q/client", data={"C1": "8"}, headers=english),
-                                                    400)
+    assert "We could not check this form" in assert_english(
+        client.post("/code", data={"code": "K7Q2-M9XD-4HNP-W3RT"}, headers=english), 400)
     assert "Too much text" in assert_english(
         client.post("/q/client", data={"C10": "x" * (1024 * 1024 + 1)}, headers=english), 413)
 
@@ -278,7 +282,8 @@ def test_the_language_link_wins_and_is_remembered_for_the_visit(app, client):
     register_tablet(client)
     page = client.get("/q/client?lang=nl", headers=ENGLISH)
     html = page.get_data(as_text=True)
-    assert '<html lang="nl">' in html and '<a href="/q/client?lang=en" lang="en" hreflang="en">English</a>' in html
+    assert '<html lang="nl">' in html
+    assert '<button type="submit" class="link-button" name="language" value="en" lang="en">English</button>' in html
     reply = client.post("/q/client", data={**GOOD_ANSWERS["client"], **page_tokens(html)},
                         headers=ENGLISH)
     thanks = client.get(reply.headers["Location"], headers=ENGLISH).get_data(as_text=True)

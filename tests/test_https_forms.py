@@ -9,7 +9,7 @@ import pytest
 from surveys.services.users import create_user
 
 from .conftest import make_app
-from .helpers import GOOD_ANSWERS, codes_for, open_round, page_tokens, register_tablet
+from .helpers import GOOD_ANSWERS, codes_for, counts, open_round, page_tokens, register_tablet
 
 PASSWORD = "een lang wachtwoord"
 # The two ways HTTPS reaches the app: the WSGI server itself (https:// base URL), or nginx terminating TLS
@@ -102,4 +102,6 @@ def test_over_https_a_post_without_its_token_is_still_refused(browser):
     reply = post_form(client, base_url, "/q/client", GOOD_ANSWERS["client"], with_token=False)
 
     assert reply.status_code == 400
-    assert "Het formulier is verlopen" in reply.get_data(as_text=True)
+    assert "We konden niet controleren of deze antwoorden van deze pagina kwamen." in reply.get_data(as_text=True)
+    with app.app_context():
+        assert counts() == (0, 0, 0)

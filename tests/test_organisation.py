@@ -100,8 +100,10 @@ def test_the_profile_set_on_the_page_shows_on_every_page_letter_and_the_report(a
         assert "Houten" not in html, name
     statement = pages["accessibility"].get_data(as_text=True)
     assert "Wijkteam Voorbeeld wil dat iedereen de vragenlijsten kan invullen" in statement
-    assert ('Neem contact op met Wijkteam Voorbeeld: bel <a href="tel:0348123456">0348 123 456</a> of mail '
-            '<a href="mailto:vragen@wijkteam-voorbeeld.nl">vragen@wijkteam-voorbeeld.nl</a>.') in statement
+    assert ('Bel <a href="tel:0348123456">0348 123 456</a> of mail '
+            '<a href="mailto:vragen@wijkteam-voorbeeld.nl">vragen@wijkteam-voorbeeld.nl</a>. Wij helpen u graag.') \
+        in statement
+    assert "Dan kunt u een klacht indienen bij Wijkteam Voorbeeld." in statement
     english = respondent.get("/toegankelijkheid?lang=en").get_data(as_text=True)
     assert "Wijkteam Voorbeeld wants everyone to be able to fill in the questionnaires" in english
     assert ('Questions? Call <a href="tel:0348123456">0348 123 456</a> or e-mail '

@@ -102,12 +102,20 @@ def test_a_respondent_who_skips_a_question_corrects_it_and_sees_thanks(app, clie
     page = reply.get_data(as_text=True)
     start = page.index('<div class="error-summary"')
     summary = page[start:page.index("</div>", start)]
-    assert "Er ging iets mis" in summary
-    assert '<a href="#C1-1">Wat vindt u van de hulp van het Sociaal Team? Geef een rapportcijfer van 1 tot 10.: ' \
-           'Kies een antwoord bij deze vraag.</a>' in summary
+    # A heading of its own (not the server failure's "Er ging iets mis"), one short line per question that
+    # names its number and what to do, linked to the whole question.
+    assert '<h2 id="error-summary-title">Controleer uw antwoorden</h2>' in summary
+    assert '<li><a href="#C1">Kies een cijfer bij vraag 1.</a></li>' in summary
     assert summary.count("<li>") == 1
     assert '<input type="radio" id="C1-1" name="C1" value="1">' in page
-    assert "Kies een antwoord bij deze vraag." in page[page.index('id="C1-error"'):page.index('id="C1-1"')]
+    assert ('<fieldset class="question grade has-error" id="C1" tabindex="-1" role="radiogroup" '
+            'aria-labelledby="C1-legend" aria-required="true" aria-invalid="true" '
+            'aria-describedby="C1-scale C1-error">') in page
+    assert ('<legend class="question-title" id="C1-legend"><span class="question-number">Vraag 1</span> '
+            'Wat vindt u van de hulp van het Sociaal Team? Geef een rapportcijfer van 1 tot 10.</legend>') in page
+    assert "Kies een cijfer van 1 tot 10. Weet u het niet? Kies dan &#39;Weet ik niet&#39;." in \
+        page[page.index('id="C1-error"'):page.index('id="C1-1"')]
+    assert 'aria-invalid="true"' not in page[page.index('id="C2"'):], "only the question with the error"
     # Everything else the respondent chose is still chosen, and the text is still there.
     for key in ("C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "respondent_role", "help_from"):
         value = GOOD_ANSWERS["client"][key]
@@ -190,7 +198,7 @@ def test_the_accessibility_statement_is_linked_from_every_respondent_page(app, c
         "used code": (client.get(f"/r/{used}"), 410),
         "unknown code": (client.get("/r/onbekend"), 404),
         "no such page": (client.get("/bestaat-niet"), 404),
-        "expired form": (client.post("/q/client", data=GOOD_ANSWERS["client"]), 400),
+        "session lost": (client.post("/q/client", data=GOOD_ANSWERS["client"]), 400),
         "wrong encoding": (client.post("/q/client", json=GOOD_ANSWERS["client"]), 415),
     }
     for name, (reply, status) in pages.items():
@@ -200,7 +208,7 @@ def test_the_accessibility_statement_is_linked_from_every_respondent_page(app, c
     statement = client.get("/toegankelijkheid")
     assert statement.status_code == 200
     text = statement.get_data(as_text=True)
-    assert "<h1>Toegankelijkheid</h1>" in text and "WCAG 2.1 op niveau AA" in text
+    assert "<h1>Toegankelijkheidsverklaring</h1>" in text and "WCAG 2.1 niveau AA" in text
 
 
 def test_a_post_that_finds_the_database_locked_gets_the_503_page_and_stores_nothing(tmp_path):

@@ -55,7 +55,8 @@ MISSING_LABELS = {
     "weet_niet": Text("Weet ik niet", "I don't know"),
     "nvt": Text("Niet van toepassing", "Not applicable"),
 }
-GRADE_ONLY_MISSING = Text("Weet ik niet / n.v.t.", "I don't know / not applicable")
+# A grade's one non-scale answer: the words the form's instruction uses ('Kies dan "Weet ik niet"').
+GRADE_ONLY_MISSING = Text("Weet ik niet", "I don't know")
 
 
 @dataclass(frozen=True)

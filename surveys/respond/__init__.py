@@ -5,15 +5,30 @@ The open link is the office tablet (DESIGN.md §4): it answers only a registered
 each form page carries a one-time token, and after each response the session is emptied (language and
 CSRF token with it) and the next person starts on a page of their own."""
 
+from datetime import date
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_babel import refresh as refresh_language
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
 from .. import monitoring
 from ..answers import AnswerSheet
 from ..extensions import csrf, limiter
-from ..i18n import current_language
+from ..i18n import LANGUAGES, current_language
 from ..periods import today  # the submission day; a response stores the day only, never the time
 from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..security import CONTENT_SECURITY_POLICY
@@ -28,6 +43,7 @@ bp = Blueprint("respond", __name__)
 # What a respondent sees for each code that cannot be used, with its HTTP status.
 CODE_PAGES = {
     CodeStatus.UNKNOWN: (404, "unknown"),
+    CodeStatus.UNKNOWN_OR_CLOSED: (404, "unknown_or_closed"),
     CodeStatus.USED: (410, "used"),
     CodeStatus.CLOSED: (410, "closed"),
     CodeStatus.NOT_YET_OPEN: (403, "not_yet_open"),
@@ -57,8 +73,19 @@ def refuse_unreadable_posts():
     except UnicodeDecodeError:
         abort(400, description="unreadable")
     if current_app.config["WTF_CSRF_ENABLED"]:
-        csrf.protect()
+        try:
+            csrf.protect()
+        except CSRFError:
+            if request.endpoint not in FORM_ENDPOINTS:
+                raise
+            # A questionnaire's answers without this session's token (the session cookie was lost, or the
+            # post came from elsewhere): nothing is stored, and the answers are shown again to send once more.
+            g.session_lost = True
     return None
+
+
+# The pages that show posted answers again when the CSRF check fails, rather than an error page.
+FORM_ENDPOINTS = ("respond.by_code", "respond.open_link")
 
 
 def _code_limit() -> str:
@@ -107,7 +134,13 @@ def _answer(version, *, round_id: int | OpenRound, channel: str, code_id: int | 
     # refuse_unreadable_posts has checked the CSRF token of a post; the page writes the token itself.
     form = AnswerSheet(questionnaire, request.form if request.method == "POST" else None)
     status, blank, stale = 200, None, False
-    if request.method == "POST":
+    if request.method == "POST" and request.form.get("language") in LANGUAGES:
+        _switch_language(request.form["language"])
+        form.show_again()
+    elif request.method == "POST" and g.get("session_lost"):
+        status, stale = 400, "session"
+        form.show_again()
+    elif request.method == "POST":
         if form.validate():
             try:
                 token_hash = kiosk.form_token_hash(request.form.get("form_token")) if tablet else None
@@ -132,6 +165,12 @@ def _answer(version, *, round_id: int | OpenRound, channel: str, code_id: int | 
         blank = _blank_questions(version.checksum, questionnaire)
     return render_template("respond/form.html", questionnaire=questionnaire, form=form, blank_questions=blank,
                            form_token=kiosk.new_form_token() if tablet else None, stale=stale), status
+
+
+def _switch_language(language: str) -> None:
+    """The language button of the form: the rest of the visit in `language`, this page included."""
+    session["lang"] = language
+    refresh_language()
 
 
 def _after_response(questionnaire: str, tablet: str | None):
@@ -189,10 +228,22 @@ def thanks():
     return render_template("respond/thanks.html")
 
 
+#: The day the accessibility statement was last checked against the pages (set again at each new check).
+ACCESSIBILITY_CHECKED_ON = date(2026, 12, 2)
+
+
 @bp.route("/toegankelijkheid")
 def accessibility():
-    """The accessibility statement (toegankelijkheidsverklaring)."""
-    return render_template("respond/accessibility.html")
+    """The accessibility statement (toegankelijkheidsverklaring), in the Dutch model format."""
+    return render_template("respond/accessibility.html", checked_on=ACCESSIBILITY_CHECKED_ON)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The small icon a browser asks for on every page (without it, an error in its console each time)."""
+    reply = send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                                max_age=7 * 24 * 3600)
+    return reply
 
 
 #: A page names the logo with ?v= and the start of its hash, so a browser may keep that URL for a year.

@@ -159,6 +159,9 @@ def issue_codes(round_: Round, count: int, batch: int = 1000) -> Iterator[list[s
 class CodeStatus(Enum):
     VALID = "valid"
     UNKNOWN = "unknown"
+    # Unknown, but shaped as a code we make, while some round has closed: the code may have been deleted
+    # with its closed round (DESIGN.md §6), or mistyped; nothing kept can tell which, and nothing is kept to.
+    UNKNOWN_OR_CLOSED = "unknown_or_closed"
     USED = "used"
     NOT_YET_OPEN = "not_yet_open"
     CLOSED = "closed"
@@ -182,7 +185,7 @@ def look_up_code(code: str, today: date) -> CodeLookup:
         .where(InvitationCode.code_hash == hash_code(code))
     ).first()
     if row is None:
-        return CodeLookup(CodeStatus.UNKNOWN)
+        return CodeLookup(_unknown_code_status(code, today))
     code_id, used, round_ = row
     if used:
         status = CodeStatus.USED
@@ -193,6 +196,15 @@ def look_up_code(code: str, today: date) -> CodeLookup:
     else:
         status = CodeStatus.VALID
     return CodeLookup(status, code_id, round_)
+
+
+def _unknown_code_status(code: str, today: date) -> CodeStatus:
+    """UNKNOWN_OR_CLOSED for a code of our shape once any round has closed (its codes are gone then)."""
+    compact = normalise_code(code)
+    if len(compact) != CODE_LENGTH or not set(compact) <= set(CODE_ALPHABET):
+        return CodeStatus.UNKNOWN
+    closed = db.session.scalar(select(Round.id).where(Round.closes_on < today).limit(1))
+    return CodeStatus.UNKNOWN if closed is None else CodeStatus.UNKNOWN_OR_CLOSED
 
 
 def open_round_for(questionnaire: str, today: date) -> Round | None:

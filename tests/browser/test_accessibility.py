@@ -34,8 +34,8 @@ PASSWORD = "een lang wachtwoord voor axe"
 FORMS = ("client", "partner", "gemeente", "medewerker")
 RESPONDENT_PAGES = (
     [f"form-{key}" for key in FORMS] + [f"errors-{key}" for key in FORMS]
-    + ["thanks", "next-person", "code-unknown", "code-used", "code-closed", "code-not-yet-open", "accessibility",
-       "not-found"]
+    + ["thanks", "next-person", "code-unknown", "code-used", "code-closed", "code-deleted", "code-not-yet-open",
+       "accessibility", "not-found"]
 )
 
 # Finds what would make a person scroll sideways or lose text at this width: the page wider than the
@@ -94,6 +94,7 @@ def urls(site):
             "thanks": "/bedankt", "next-person": "/q/client/volgende",
             "code-unknown": "/r/deze-code-bestaat-niet", "code-used": f"/r/{used}",
             "code-closed": f"/r/{closed}", "code-not-yet-open": f"/r/{not_yet}",
+            "code-deleted": "/r/K7Q2-M9XD-4HNP-W3RT",  # a code's shape, after a round closed: perhaps purged
             "accessibility": "/toegankelijkheid", "not-found": "/bestaat-niet"}
 
 
@@ -101,7 +102,7 @@ def open_respondent_page(page, site, urls, name: str, language: str) -> None:
     page.goto(f"{site.url}{urls[name]}?lang={language}")
     if name.startswith("errors-"):
         with page.expect_navigation():
-            page.click("button[type=submit]")  # nothing answered: every required question has an error
+            page.click("button.button[type=submit]")  # nothing answered: every required question has an error
         assert page.locator(".error-summary").is_visible()
     assert page.locator("html").get_attribute("lang") == language
 

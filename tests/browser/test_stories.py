@@ -3,6 +3,7 @@ desktop; a partner uses a code link once; a respondent corrects mistakes from th
 manager reads the dashboard and downloads a chart and a CSV."""
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from surveys.extensions import db
@@ -65,7 +66,7 @@ def test_a_client_answers_with_the_keyboard_only_and_sees_thanks(site, new_page,
         for _ in range(presses):
             page.keyboard.press("ArrowDown")
         assert page.is_checked(f"#{item}-{GOOD_ANSWERS['client'][item]}"), item
-    tab_to(page, "button[type=submit]")
+    tab_to(page, "button.button[type=submit]")
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
@@ -86,7 +87,7 @@ def test_a_partner_answers_from_a_code_link_which_then_shows_it_was_used(site, n
         if item == "P8":
             continue  # the open question stays empty
         page.check(f"#{item}-{value}")
-    page.click("button[type=submit]")
+    page.click("button.button[type=submit]")
     page.wait_for_url(f"{site.url}/bedankt")
     assert page.locator("h1").inner_text() == "Dank u wel!"
     expected = {k: v for k, v in GOOD_ANSWERS["partner"].items() if v}
@@ -104,24 +105,38 @@ def test_a_respondent_follows_the_error_summary_to_each_mistake_and_corrects_it(
     page.check("#C1-8")
     page.fill("#C10-text", "x" * 10)
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("button.button[type=submit]")
 
     summary = page.locator(".error-summary")
     # The error summary gets the focus (autofocus, right after the page is drawn), so a screen reader reads it
     # first; this fails with a timeout if it never does.
     page.wait_for_function("() => document.activeElement.classList.contains('error-summary')", timeout=5000)
+    assert summary.locator("h2").inner_text() == "Controleer uw antwoorden"
     links = summary.locator("a")
     assert links.count() == 8  # C2-C9 are required and unanswered
-    first = links.nth(0)
-    assert first.inner_text().endswith("Kies een antwoord bij deze vraag.")
-    assert first.get_attribute("href") == "#C2-1"
+    assert [links.nth(i).inner_text() for i in range(3)] == [
+        "Kies een cijfer bij vraag 2.", "Kies een cijfer bij vraag 3.", "Kies een antwoord bij vraag 4."]
     screenshot(page, "error-summary-focused")
 
-    page.keyboard.press("Tab")  # from the summary to its first link
-    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#C2-1"
+    # Each link, on a phone and on a desktop, brings its whole question on screen: the focus on the question,
+    # its title and its message inside the window (the old links went to answer "1", below both).
+    for size in ("phone", "desktop"):
+        page.set_viewport_size(SIZES[size])
+        for index in range(links.count()):
+            key = links.nth(index).get_attribute("href").removeprefix("#")
+            links.nth(index).focus()
+            page.keyboard.press("Enter")
+            assert page.evaluate("() => document.activeElement.id") == key, (size, key)
+            height = page.viewport_size["height"]
+            for part in (f"#{key}-legend", f"#{key}-error"):
+                box = page.locator(part).bounding_box()
+                assert 0 <= box["y"] and box["y"] + box["height"] <= height, (size, part, box, height)
+    page.set_viewport_size(SIZES["phone"])
+
+    links.nth(0).focus()
     page.keyboard.press("Enter")
-    assert page.evaluate("() => document.activeElement.id") == "C2-1", "the link moves the focus to the question"
-    assert page.locator("legend", has_text="Hoe goed is dat gelukt?").is_visible()
+    page.keyboard.press("Tab")  # from the question to its first answer
+    assert page.evaluate("() => document.activeElement.id") == "C2-1"
     page.keyboard.press("Space")  # the respondent answers right there: 1
     for _ in range(6):
         page.keyboard.press("ArrowDown")
@@ -130,12 +145,42 @@ def test_a_respondent_follows_the_error_summary_to_each_mistake_and_corrects_it(
     for item in ("C3", "C4", "C5", "C6", "C7", "C8", "C9"):
         page.check(f"#{item}-{GOOD_ANSWERS['client'][item]}")
     assert page.input_value("#C10-text") == "x" * 10, "what was typed before the mistake is kept"
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/q/client/volgende*")  # the browser keeps the #C2-1 of the link across the redirect
+    page.click("button.button[type=submit]")
+    page.wait_for_url(f"{site.url}/q/client/volgende*")  # the browser keeps the #C2 of the link across the redirect
     assert page.locator("h1").inner_text() == "Dank u wel!"
     stored = stored_answers(site, last_response_id(site))
     assert stored == {"C1": "8", "C2": "7", "C3": "nvt", "C4": "ja", "C5": "5", "C6": "4", "C7": "weet_niet",
                       "C8": "3", "C9": "2", "C10": "x" * 10}
+
+
+def test_a_respondent_switches_language_halfway_and_keeps_every_answer(site, new_page):
+    """Without JavaScript's help: the language is a button of the form, so the answers go along with it."""
+    page = new_page(SIZES["phone"])
+    site.as_tablet(page)
+    page.goto(f"{site.url}/q/client")
+    # The button comes after the heading and the introduction (the old link sat in the header, before them).
+    assert page.evaluate("""() => {
+      const button = document.querySelector('button[name=language]');
+      return [document.querySelector('h1'), document.querySelector('.intro')].every(
+        before => before.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+    page.check("#C1-8")
+    page.check("#C4-ja")
+    page.fill("#C10-text", "Sneller terugbellen graag.")
+    with page.expect_navigation():
+        page.click("button[name=language]")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "What did you think of the help from the Sociaal Team?"
+    assert page.is_checked("#C1-8") and page.is_checked("#C4-ja")
+    assert page.input_value("#C10-text") == "Sneller terugbellen graag."
+    assert page.locator(".error-summary").count() == 0
+    for item in ("C2", "C3", "C5", "C6", "C7", "C8", "C9"):
+        page.check(f"#{item}-{GOOD_ANSWERS['client'][item]}")
+    page.click("button.button[type=submit]")
+    page.wait_for_url(f"{site.url}/q/client/volgende*")
+    assert stored_answers(site, last_response_id(site)) == {
+        "C1": "8", "C2": "7", "C3": "nvt", "C4": "ja", "C5": "5", "C6": "4", "C7": "weet_niet", "C8": "3",
+        "C9": "2", "C10": "Sneller terugbellen graag."}
 
 
 def test_a_used_code_shows_the_used_page_in_the_language_of_the_visitor(site, new_page):
@@ -147,7 +192,7 @@ def test_a_used_code_shows_the_used_page_in_the_language_of_the_visitor(site, ne
     for item, value in GOOD_ANSWERS["medewerker"].items():
         if value:
             page.check(f"#{item}-{value}")
-    page.click("button[type=submit]")
+    page.click("button.button[type=submit]")
     page.wait_for_url(f"{site.url}/bedankt")
     assert page.locator("h1").inner_text() == "Thank you!"
     page.goto(f"{site.url}/r/{code}")
@@ -207,7 +252,7 @@ def test_the_next_person_at_the_office_tablet_cannot_go_back_to_the_previous_ans
         else:
             page.check(f"#{item}-{value}")
     before = responses_stored(site)
-    page.click("button[type=submit]")
+    page.click("button.button[type=submit]")
     page.wait_for_url(f"{site.url}/q/client/volgende")
     assert responses_stored(site) == before + 1
     assert page.locator("html").get_attribute("lang") == "nl", "the next person starts in Dutch"
@@ -221,13 +266,18 @@ def test_the_next_person_at_the_office_tablet_cannot_go_back_to_the_previous_ans
 
     page.go_back()  # the next person goes back past their own start page, to the previous person's form
     page.wait_for_url(f"{site.url}/q/client/volgende")
-    page.go_back()
-    page.wait_for_url(f"{site.url}/q/client?lang=en")
+    # The previous person's form was the answer to the language button's post, which the browser did not keep
+    # (no-store) and will not post again by itself: Back shows its own error page, with nothing of theirs.
+    with pytest.raises(PlaywrightError, match="ERR_CACHE_MISS"):
+        page.go_back()
+    assert marker not in page.content() and page.locator("input[type=radio]:checked").count() == 0
+    page.go_back()  # one further: the Dutch form the previous person first opened
+    page.wait_for_url(f"{site.url}/q/client")
     page.wait_for_load_state("load")
     assert page.locator("input[type=radio]:checked").count() == 0
     assert page.input_value("#C10-text") == ""
     assert marker not in page.content()
-    page.click("button[type=submit]")  # the page Back showed, sent again as it is
+    page.click("button.button[type=submit]")  # the page Back showed, sent again as it is
     page.wait_for_load_state("load")
     assert responses_stored(site) == before + 1, "sending the page again stored nothing"
 

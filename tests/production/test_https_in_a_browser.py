@@ -69,7 +69,7 @@ def test_a_client_answers_the_open_questionnaire_over_https(production, page, da
     assert reply.headers["strict-transport-security"] == HSTS  # the app saw https (X-Forwarded-Proto)
     answer(page, GOOD_ANSWERS["client"])
     with page.expect_navigation() as navigation:
-        page.click("button[type=submit]")
+        page.click("button.button[type=submit]")
     # Before: 400 "Het formulier is verlopen" (Flask-WTF wanted a Referer, which no-referrer never sends).
     assert navigation.value.status == 200, page.locator("main").inner_text()[:300]
 
@@ -87,7 +87,7 @@ def test_a_partner_uses_a_code_link_once_over_https(production, page, database):
     assert page.locator("h1").inner_text() == "Samenwerken met het Sociaal Team"
     answer(page, GOOD_ANSWERS["partner"])
     with page.expect_navigation() as navigation:
-        page.click("button[type=submit]")
+        page.click("button.button[type=submit]")
     assert navigation.value.status == 200, page.locator("main").inner_text()[:300]
     assert page.url == f"{production.url}/bedankt"
     _, stored = last_response(database)
