@@ -261,6 +261,7 @@ def _parse_options(check: _Checker, data: dict, kind: str, where: str, field: st
     raw = data.get("options")
     if not isinstance(raw, list) or len(raw) < 2:
         check.fail(where, "Een keuzevraag heeft minstens twee antwoorden (options).", f"{field}-options")
+    if not isinstance(raw, list):
         raw = []
     parsed = [_parse_option(check, option, f"{where} option {i + 1}", f"{field}-options-{i}")
               for i, option in enumerate(raw)]

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Answer, KnownQuestionnaire, QuestionnaireVersion, Response
@@ -148,6 +148,8 @@ def draft_of(key: str) -> dict:
     """The definition the beheerder edits: the draft, or else a copy of the current version."""
     known = _known(key)
     if known is None:
+        if key in SHIPPED_KEYS:
+            return copy.deepcopy(load_questionnaire(key).definition)
         raise KeyError(key)
     if known.draft is not None:
         return copy.deepcopy(known.draft)
@@ -165,7 +167,7 @@ def _answered_meanings(key: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     Meaning is the item's type and its answer options (the codes stored): wording may change, but an
     answered key keeps what its answers mean, so old and new answers can be counted together."""
     answered = db.session.execute(
-        select(distinct(Answer.item), QuestionnaireVersion.id)
+        select(Answer.item, QuestionnaireVersion.id).distinct()
         .join(Response, Response.id == Answer.response_id)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
         .where(QuestionnaireVersion.questionnaire == key)).all()
@@ -221,9 +223,9 @@ def check(definition: dict, key: str, source: str) -> Questionnaire:
 def save_draft(key: str, definition: dict, *, actor: str) -> None:
     """Store the beheerder's changes as the draft, after every check; audited with before and after."""
     check(definition, key, f"concept {key}")
+    before = draft_of(key)
     with transaction():
-        known = _known(key)
-        before = draft_of(key)
+        known = _known_or_new(key)
         known.draft = definition
         audit.record("questionnaire_draft_changed", actor=actor, commit=False,
                      detail=f"{key}: {summary_of_changes(before, definition)}")
@@ -233,7 +235,7 @@ def discard_draft(key: str, *, actor: str) -> None:
     """Throw the draft away; the editor shows the current version again."""
     with transaction():
         known = _known(key)
-        if known.draft is not None:
+        if known is not None and known.draft is not None:
             before = known.draft
             known.draft = None
             after = known.current_version.definition if known.current_version else {}
@@ -241,12 +243,17 @@ def discard_draft(key: str, *, actor: str) -> None:
                          detail=f"{key}: concept weggegooid: {summary_of_changes(before, after)}")
 
 
-def _make_current(key: str, definition: dict, *, actor: str, action: str) -> QuestionnaireVersion:
-    questionnaire = check(definition, key, key)
+def _known_or_new(key: str) -> KnownQuestionnaire:
     known = _known(key)
     if known is None:
         known = KnownQuestionnaire(key=key)
         db.session.add(known)
+    return known
+
+
+def _make_current(key: str, definition: dict, *, actor: str, action: str) -> QuestionnaireVersion:
+    questionnaire = check(definition, key, key)
+    known = _known_or_new(key)
     before = known.current_version.definition if known.current_version else {}
     version, created = _stored(key, questionnaire)
     known.current_version, known.draft = version, None
