@@ -42,7 +42,8 @@ class KnownQuestionnaire(db.Model):
 
     key: Mapped[str] = mapped_column(String(20), primary_key=True)
     current_version_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_version.id"))
-    draft: Mapped[dict | None] = mapped_column(JSON)  # None: no changes since the current version
+    # None (SQL NULL, not JSON null): no changes since the current version
+    draft: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     seeded_checksum: Mapped[str | None] = mapped_column(String(64))  # the shipped file's wording `seed` stored last
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -229,3 +229,27 @@ def test_a_bad_file_gets_the_same_problems_from_the_import_and_the_editor(app, b
         assert db.session.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 4
         assert db.session.get(KnownQuestionnaire, "partner").draft is None
         assert audit_count() == 0
+
+
+def test_seed_keeps_the_version_a_beheerder_published(app, beheerder, runner):
+    fields = editor_form(beheerder, "medewerker")
+    fields["items-0-text-nl"] = ["Hoe goed is ons werk intern geregeld? Geef een cijfer van 1 tot 10."]
+    assert beheerder.post("/beheer/vragenlijsten/medewerker", data=fields).status_code == 303
+    assert beheerder.post("/beheer/vragenlijsten/medewerker/publiceren",
+                          data={"csrf_token": fields["csrf_token"][0]}).status_code == 303
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0
+    assert "medewerker: version 2 (kept: published in the editor)\n" in result.output
+    assert "client: version 1 (unchanged)\n" in result.output
+    with app.app_context():
+        assert current_version("medewerker").version == 2
+    # A manager can now open a round for a questionnaire made in the editor too.
+    token = csrf_token_from(beheerder.get("/beheer/vragenlijsten").get_data(as_text=True))
+    beheerder.post("/beheer/vragenlijsten/nieuw", data={"csrf_token": token, "key": "jeugd", "copy_from": "",
+                                                        "title-nl": "Jouw mening", "title-en": "Your view"})
+    assert "Jouw mening (jeugd)" not in beheerder.get("/beheer/rondes").get_data(as_text=True)  # not published
+    beheerder.post("/beheer/vragenlijsten/jeugd/publiceren", data={"csrf_token": token})
+    rounds_page = beheerder.get("/beheer/rondes").get_data(as_text=True)
+    assert '<option value="jeugd">Jouw mening (jeugd)</option>' in rounds_page

@@ -64,11 +64,11 @@ def seed() -> list[SeedResult]:
             known = KnownQuestionnaire(key=key)
             db.session.add(known)
         current = known.current_version
-        if known.seeded_checksum == questionnaire.checksum and current is not None:
-            results.append(SeedResult(key, current.version, created=False))
-            continue
         if current is not None and current.checksum != known.seeded_checksum:
             results.append(SeedResult(key, current.version, created=False, kept=True))
+            continue
+        if current is not None and known.seeded_checksum == questionnaire.checksum:
+            results.append(SeedResult(key, current.version, created=False))
             continue
         version, created = _stored(key, questionnaire)
         known.current_version, known.seeded_checksum = version, questionnaire.checksum
@@ -192,9 +192,8 @@ def _keys_of_other_questionnaires(key: str) -> dict[str, str]:
             select(QuestionnaireVersion.questionnaire, QuestionnaireVersion.definition)
             .where(QuestionnaireVersion.questionnaire != key)):
         owners.update({item["key"]: questionnaire for item in definition["items"]})
-    for known in db.session.scalars(select(KnownQuestionnaire).where(KnownQuestionnaire.key != key,
-                                                                     KnownQuestionnaire.draft.is_not(None))):
-        owners.update({item.get("key"): known.key for item in known.draft.get("items", [])})
+    for known in db.session.scalars(select(KnownQuestionnaire).where(KnownQuestionnaire.key != key)):
+        owners.update({item.get("key"): known.key for item in (known.draft or {}).get("items", [])})
     return owners
 
 
