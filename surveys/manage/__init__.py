@@ -29,7 +29,4 @@ def management_menu():
     return {"manage_menu": manage_menu}
 
 
-from . import admin, dashboard, downloads, kiosk, kpi, organisation, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)
-
-# isort: split
-from . import questionnaires  # noqa: E402,F401  (the questionnaire editor; a line of its own)
+from . import admin, dashboard, downloads, kiosk, kpi, organisation, questionnaires, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)
