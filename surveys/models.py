@@ -33,6 +33,23 @@ class QuestionnaireVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class KnownQuestionnaire(db.Model):
+    """A questionnaire this installation knows: the version respondents get now, and the beheerder's draft
+    of the next one. The stored versions are the truth; the package's files are only what `seed` stores
+    when a questionnaire is absent (and a shipped file's new wording, unless a beheerder published since)."""
+
+    __tablename__ = "known_questionnaire"
+
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    current_version_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_version.id"))
+    # None (SQL NULL, not JSON null): no changes since the current version
+    draft: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    seeded_checksum: Mapped[str | None] = mapped_column(String(64))  # the shipped file's wording `seed` stored last
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    current_version: Mapped[QuestionnaireVersion | None] = relationship()
+
+
 class Round(db.Model):
     """A meetronde: one questionnaire asked in one period, with the population it was sent to."""
 

@@ -4,14 +4,14 @@ import click
 from flask.cli import with_appcontext
 
 from .. import periods
-from ..questionnaires import QUESTIONNAIRE_KEYS
 from ..services import demo as demo_service
 from ..services.responses import ImportRejected, count_responses, import_responses
+from .questionnaires import KnownQuestionnaire
 
 
 @click.command("import-responses")
 @with_appcontext
-@click.argument("questionnaire", type=click.Choice(QUESTIONNAIRE_KEYS))
+@click.argument("questionnaire", type=KnownQuestionnaire())
 @click.argument("file", type=click.File("rb"))
 def import_responses_command(questionnaire, file):
     """Import paper forms from CSV: every row, or none and a list of every bad row."""

@@ -9,9 +9,9 @@ from flask.cli import AppGroup, with_appcontext
 from .. import periods
 from ..exports import neutralise
 from ..periods import PeriodError, parse_period
-from ..questionnaires import QUESTIONNAIRE_KEYS
 from ..services.invitations import round_stats
 from ..services.rounds import RoundError, create_round, get_round, issue_codes
+from .questionnaires import KnownQuestionnaire
 
 
 # An AppGroup wraps its commands in an app context, also when invoked outside the `flask` command
@@ -22,7 +22,7 @@ def rounds_group():
 
 
 @rounds_group.command("create")
-@click.argument("questionnaire", type=click.Choice(QUESTIONNAIRE_KEYS))
+@click.argument("questionnaire", type=KnownQuestionnaire())
 @click.argument("period")
 @click.option("--population", type=click.IntRange(min=1), help="How many were invited (for response rate and FPC).")
 @click.option("--opens", "opens_on", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: period start).")

@@ -15,6 +15,7 @@ MENU: list[tuple[str, str, str]] = [("manage.rounds", "Meetrondes", "manager"),
                                     ("manage.kiosk", "Tablet", "manager"),
                                     ("manage.users", "Gebruikers", "beheerder"),
                                     ("manage.organisation", "Organisatie", "beheerder"),
+                                    ("manage.questionnaires", "Vragenlijsten", "beheerder"),
                                     ("manage.audit_log", "Logboek", "beheerder"),
                                     ("manage.retention", "Bewaartermijnen", "beheerder")]
 
@@ -28,4 +29,4 @@ def management_menu():
     return {"manage_menu": manage_menu}
 
 
-from . import admin, dashboard, digest, downloads, kiosk, kpi, kpis, organisation, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)
+from . import admin, dashboard, digest, downloads, kiosk, kpi, kpis, organisation, questionnaires, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)

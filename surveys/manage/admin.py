@@ -65,6 +65,10 @@ ACTION_LABELS = {
     "api_token_revoked": "API-sleutel ingetrokken",
     "organisation_changed": "Gegevens van de organisatie gewijzigd",
     "organisation_logo_changed": "Logo van de organisatie gewijzigd",
+    "questionnaire_created": "Vragenlijst gemaakt",
+    "questionnaire_draft_changed": "Concept van een vragenlijst gewijzigd",
+    "questionnaire_published": "Vragenlijst gepubliceerd",
+    "questionnaire_imported": "Vragenlijst ingelezen uit een bestand",
 }
 
 

@@ -9,12 +9,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, StringField
-from wtforms.validators import AnyOf, InputRequired, Optional
+from wtforms.validators import AnyOf, InputRequired, Optional, ValidationError
 
 from .. import periods
 from ..auth import role_required
 from ..periods import half_year_of
 from ..services import audit, due, invitations, letters, mail, planner
+from ..services import questionnaires as questionnaire_service
 from ..services.questionnaires import current_version, definition_of
 from ..services.rounds import RoundError, close_round, create_round, delete_round, get_round, update_round
 from . import bp
@@ -64,11 +65,27 @@ class DutchIntegerField(_DutchParseMessage, IntegerField):
     parse_message = "Vul een heel getal in, bijvoorbeeld 40."
 
 
+def questionnaire_labels() -> dict[str, str]:
+    """Every questionnaire respondents can get, by key: the shipped ones with their own label, the others
+    (made in the editor) with their title."""
+    labels = {}
+    for key in questionnaire_service.known_keys():
+        served = questionnaire_service.current(key)
+        if served is not None:
+            labels[key] = QUESTIONNAIRE_LABELS.get(key) or f"{served.title.nl} ({key})"
+    return labels
+
+
+def _known_questionnaire(form, field) -> None:
+    if field.data not in questionnaire_labels():
+        raise ValidationError("Kies een vragenlijst uit de lijst.")
+
+
 class RoundForm(FlaskForm):
     # A <select> on the page. Checked here too: the loader's message for an unknown key is English.
     questionnaire = StringField("Vragenlijst", validators=[
         InputRequired("Kies een vragenlijst."),
-        AnyOf(list(QUESTIONNAIRE_LABELS), message="Kies een vragenlijst uit de lijst.")])
+        _known_questionnaire])
     period = StringField("Periode", validators=[InputRequired("Vul een periode in, bijvoorbeeld 2026-H1.")])
     opens_on = DutchDateField("Eerste dag", validators=[InputRequired("Vul de eerste dag in.")])
     closes_on = DutchDateField("Laatste dag", validators=[InputRequired("Vul de laatste dag in.")])
@@ -129,7 +146,7 @@ def rounds():
                 return redirect(url_for("manage.round_page", round_id=round_.id), code=303)
         status = 400
     return render_template("manage/rounds.html", stats=invitations.round_stats(), form=form,
-                           labels=QUESTIONNAIRE_LABELS, today=today), status
+                           labels=questionnaire_labels(), today=today), status
 
 
 @bp.route("/rondes/clientbrief", methods=["POST"])
@@ -157,7 +174,8 @@ def _round_page(round_id: int, status: int = 200, *, codes_form=None, addresses_
                 problems=None, error=None, edit_form=None):
     (stats,) = invitations.round_stats(round_id) or abort(404)
     return render_template(
-        "manage/rounds_detail.html", stats=stats, round=stats.round, labels=QUESTIONNAIRE_LABELS, kinds=DOWNLOAD_KINDS,
+        "manage/rounds_detail.html", stats=stats, round=stats.round, labels=questionnaire_labels(),
+        kinds=DOWNLOAD_KINDS,
         codes_form=codes_form or CodesForm(formdata=None),
         addresses_form=addresses_form or AddressesForm(formdata=None), problems=problems or [], error=error,
         reminder_targets=mail.reminder_targets(round_id), closed=stats.round.closes_on < periods.today(),

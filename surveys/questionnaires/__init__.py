@@ -15,7 +15,12 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-QUESTIONNAIRE_KEYS = ("client", "partner", "gemeente", "medewerker")
+#: The questionnaires shipped with the package as files (the default `seed` stores). Which questionnaires an
+#: installation knows is data: services.questionnaires.known_keys().
+SHIPPED_KEYS = ("client", "partner", "gemeente", "medewerker")
+QUESTIONNAIRE_KEYS = SHIPPED_KEYS  # the old name, still read by the report code
+#: A questionnaire key: in addresses (/q/<key>) and file names, so lowercase letters, digits and _.
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,19}")
 ITEM_TYPES = ("grade", "agree", "choice", "open")
 MISSING_CODES = ("weet_niet", "nvt")
 PERIOD_KINDS = ("half_year", "quarter")
@@ -25,7 +30,12 @@ LANGUAGES = ("nl", "en")
 
 
 class QuestionnaireError(ValueError):
-    """A data file that does not follow SCHEMA.md; the message lists every problem found."""
+    """A definition that does not follow SCHEMA.md; the message lists every problem found, and `found`
+    holds them one by one (with the editor's field of each)."""
+
+    def __init__(self, message: str, found: "list[Problem] | None" = None):
+        super().__init__(message)
+        self.found = found or [Problem("", "", message)]
 
 
 @dataclass(frozen=True)
@@ -191,154 +201,202 @@ class Kpi:
         return self.norms[-1].value
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One mistake: where it is for a person reading a file (`where`), the form field it belongs to in the
+    editor (`field`, e.g. items-2-text-nl; empty: the questionnaire as a whole) and what is wrong, in Dutch."""
+
+    where: str
+    field: str
+    message: str
+
+
 class _Checker:
-    """Collects problems with their place in the file, so one run reports them all."""
+    """Collects problems with their place in the file, so one run reports them all. The file loader, the
+    import and the web editor all use it, so all three say the same."""
 
     def __init__(self, source: str):
         self.source = source
-        self.problems: list[str] = []
+        self.found: list[Problem] = []
 
-    def fail(self, where: str, message: str) -> None:
-        self.problems.append(f"{self.source}: {where}: {message}" if where else f"{self.source}: {message}")
+    @property
+    def problems(self) -> list[str]:
+        return [f"{self.source}: {p.where}: {p.message}" if p.where else f"{self.source}: {p.message}"
+                for p in self.found]
+
+    def fail(self, where: str, message: str, field: str = "") -> None:
+        self.found.append(Problem(where, field, message))
 
     def raise_if_any(self) -> None:
-        if self.problems:
-            raise QuestionnaireError("\n".join(self.problems))
+        if self.found:
+            raise QuestionnaireError("\n".join(self.problems), self.found)
 
-    def text(self, data: dict, field: str, where: str, required: bool = True) -> Text | None:
-        value = data.get(field)
+    def text(self, data: dict, name: str, where: str, field: str = "", required: bool = True) -> Text | None:
+        value = data.get(name)
         if value is None and not required:
             return None
         if not isinstance(value, dict):
-            self.fail(where, f"'{field}' needs a Dutch and an English text ({field}.nl and {field}.en)")
+            for language in LANGUAGES:
+                self.fail(where, f"{LANGUAGE_WORDS[language]} tekst ontbreekt ({name}.{language}).",
+                          f"{field}-{language}")
             return Text("", "")
         for language in LANGUAGES:
             if not isinstance(value.get(language), str) or not value[language].strip():
-                self.fail(where, f"'{field}.{language}' is missing or empty")
+                self.fail(where, f"{LANGUAGE_WORDS[language]} tekst ontbreekt ({name}.{language}).",
+                          f"{field}-{language}")
         extra = set(value) - set(LANGUAGES)
         if extra:
-            self.fail(where, f"'{field}' has unknown languages {sorted(extra)}; use nl and en")
+            self.fail(where, f"'{name}' heeft onbekende talen {sorted(extra)}. Gebruik nl en en.", field)
         return Text(str(value.get("nl", "")).strip(), str(value.get("en", "")).strip())
 
-    def unknown_fields(self, data: dict, allowed: set[str], where: str) -> None:
-        for field in sorted(set(data) - allowed):
-            self.fail(where, f"unknown field '{field}'")
+    def unknown_fields(self, data: dict, allowed: set[str], where: str, field: str = "") -> None:
+        for name in sorted(set(data) - allowed):
+            self.fail(where, f"Het veld '{name}' kennen we niet.", field)
 
 
+LANGUAGE_WORDS = {"nl": "De Nederlandse", "en": "De Engelse"}
 _ITEM_FIELDS = {"key", "type", "required", "background", "text", "hint", "missing", "nvt_label", "options",
                 "max_length"}
 _QUESTIONNAIRE_FIELDS = {"key", "title", "intro", "min_n", "open_link", "reporting", "reminder_days",
                          "max_reminders", "items"}
 
 
-def _parse_option(check: _Checker, data: Any, where: str) -> Option | None:
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parse_option(check: _Checker, data: Any, where: str, field: str) -> Option | None:
     if not isinstance(data, dict):
-        check.fail(where, "an option must be a table with code and label")
+        check.fail(where, "Een antwoord heeft een code en een tekst.", field)
         return None
-    check.unknown_fields(data, {"code", "label"}, where)
+    check.unknown_fields(data, {"code", "label"}, where, field)
     code = data.get("code")
     if not isinstance(code, str) or not code or code != code.lower() or not code.replace("_", "").isalnum():
-        check.fail(where, f"option code {code!r} must be a lowercase key such as 'een_beetje'")
+        check.fail(where, f"De code {code!r} moet uit kleine letters, cijfers en _ bestaan, zoals een_beetje.",
+                   f"{field}-code")
         code = str(code)
     if code in MISSING_CODES:
-        check.fail(where, f"option code '{code}' is reserved; list it under 'missing' instead")
-    return Option(code, check.text(data, "label", where))
+        check.fail(where, f"De code '{code}' is gereserveerd. Kies hem onder 'missing' (Weet ik niet, "
+                          f"Niet van toepassing).", f"{field}-code")
+    return Option(code, check.text(data, "label", where, f"{field}-label"))
 
 
-def _parse_item(check: _Checker, data: Any, where: str) -> Item | None:
+def _parse_options(check: _Checker, data: dict, kind: str, where: str, field: str) -> tuple[Option, ...]:
+    if kind != "choice":
+        if "options" in data:
+            check.fail(where, f"Alleen een keuzevraag heeft antwoorden (options), een {kind}-vraag niet.",
+                       f"{field}-options")
+        return ()
+    raw = data.get("options")
+    if not isinstance(raw, list) or len(raw) < 2:
+        check.fail(where, "Een keuzevraag heeft minstens twee antwoorden (options).", f"{field}-options")
+    if not isinstance(raw, list):
+        raw = []
+    parsed = [_parse_option(check, option, f"{where} option {i + 1}", f"{field}-options-{i}")
+              for i, option in enumerate(raw)]
+    options = tuple(option for option in parsed if option)
+    codes = [option.code for option in options]
+    if len(set(codes)) != len(codes):
+        check.fail(where, f"Een code komt twee keer voor bij de antwoorden: {codes}.", f"{field}-options")
+    return options
+
+
+def _parse_item(check: _Checker, data: Any, where: str, field: str) -> Item | None:
     if not isinstance(data, dict):
-        check.fail(where, "an item must be a table")
+        check.fail(where, "Een vraag moet een tabel ([[items]]) zijn.", field)
         return None
     key = data.get("key")
-    if not isinstance(key, str) or not key or not key.replace("_", "").isalnum():
-        check.fail(where, f"'key' {key!r} must be a key such as C1 or respondent_role")
+    if not isinstance(key, str) or not key or len(key) > 40 or not key.replace("_", "").isalnum():
+        check.fail(where, f"De sleutel {key!r} mag alleen letters, cijfers en _ bevatten (hoogstens 40), "
+                          f"zoals C1 of respondent_role.", f"{field}-key")
         key = str(key)
     where = f"{where} ({key})"
-    check.unknown_fields(data, _ITEM_FIELDS, where)
+    check.unknown_fields(data, _ITEM_FIELDS, where, field)
     kind = data.get("type")
     if kind not in ITEM_TYPES:
-        check.fail(where, f"'type' must be one of {', '.join(ITEM_TYPES)}, not {kind!r}")
+        check.fail(where, f"Het soort vraag (type) moet een van {', '.join(ITEM_TYPES)} zijn, niet {kind!r}.",
+                   f"{field}-type")
         return None
     required = data.get("required", False)
     if not isinstance(required, bool) or (kind == "open" and required):
-        check.fail(where, "'required' must be true or false (and false for open items)")
+        check.fail(where, "'required' is true of false; een open vraag is nooit verplicht.", f"{field}-required")
     background = data.get("background", False)
     if not isinstance(background, bool):
-        check.fail(where, "'background' must be true or false")
+        check.fail(where, "'background' is true of false.", f"{field}-background")
     missing = data.get("missing", [])
     if not isinstance(missing, list) or any(code not in MISSING_CODES for code in missing):
-        check.fail(where, f"'missing' must be a list drawn from {', '.join(MISSING_CODES)}")
+        check.fail(where, f"'missing' is een lijst met {' en '.join(MISSING_CODES)}.", f"{field}-missing")
         missing = []
-    if kind in ("grade", "agree") and not missing:
-        check.fail(where, f"a {kind} item must offer 'weet_niet' (missing = [\"weet_niet\"])")
+    if kind in ("grade", "agree") and "weet_niet" not in missing:
+        check.fail(where, "Een cijfervraag of stelling heeft altijd het antwoord Weet ik niet (weet_niet).",
+                   f"{field}-missing")
     if kind not in ("grade", "agree", "choice") and missing:
-        check.fail(where, f"'missing' does not apply to {kind} items")
-    options = ()
-    if kind == "choice":
-        raw = data.get("options")
-        if not isinstance(raw, list) or len(raw) < 2:
-            check.fail(where, "a choice item needs at least two [[items.options]]")
-            raw = []
-        parsed = [_parse_option(check, option, f"{where} option {i + 1}") for i, option in enumerate(raw)]
-        options = tuple(option for option in parsed if option)
-        codes = [option.code for option in options]
-        if len(set(codes)) != len(codes):
-            check.fail(where, f"option codes repeat: {codes}")
-    elif "options" in data:
-        check.fail(where, f"'options' only applies to choice items, not {kind}")
+        check.fail(where, f"Een {kind}-vraag heeft geen Weet ik niet of Niet van toepassing (missing).",
+                   f"{field}-missing")
+    options = _parse_options(check, data, kind, where, field)
     max_length = data.get("max_length", MAX_OPEN_LENGTH)
-    if not isinstance(max_length, int) or not 1 <= max_length <= MAX_OPEN_LENGTH:
-        check.fail(where, f"'max_length' must be a whole number from 1 to {MAX_OPEN_LENGTH}")
+    if not _is_whole(max_length) or not 1 <= max_length <= MAX_OPEN_LENGTH:
+        check.fail(where, f"De langste tekst (max_length) is een heel getal van 1 tot {MAX_OPEN_LENGTH}.",
+                   f"{field}-max_length")
         max_length = MAX_OPEN_LENGTH
-    nvt_label = check.text(data, "nvt_label", where, required=False)
+    nvt_label = check.text(data, "nvt_label", where, f"{field}-nvt_label", required=False)
     if nvt_label and "nvt" not in missing:
-        check.fail(where, "'nvt_label' is set but 'nvt' is not in 'missing'")
+        check.fail(where, "Er is een eigen tekst voor Niet van toepassing (nvt_label), maar de vraag biedt "
+                          "dat antwoord niet aan.", f"{field}-nvt_label-nl")
     return Item(
-        key=key, type=kind, text=check.text(data, "text", where), required=bool(required),
-        background=bool(background), hint=check.text(data, "hint", where, required=False),
+        key=key, type=kind, text=check.text(data, "text", where, f"{field}-text"), required=bool(required),
+        background=bool(background), hint=check.text(data, "hint", where, f"{field}-hint", required=False),
         missing=tuple(missing), nvt_label=nvt_label, options=options, max_length=max_length,
     )
 
 
-def parse_questionnaire(data: dict, source: str) -> Questionnaire:
-    """Check a questionnaire definition (as read from TOML or from the database) and build it."""
-    check = _Checker(source)
-    if not isinstance(data, dict):
-        check.fail("", "the file must hold a table")
-        check.raise_if_any()
-    check.unknown_fields(data, _QUESTIONNAIRE_FIELDS, "")
+def _check_settings(check: _Checker, data: dict) -> None:
     key = data.get("key")
-    if key not in QUESTIONNAIRE_KEYS:
-        check.fail("key", f"must be one of {', '.join(QUESTIONNAIRE_KEYS)}, not {key!r}")
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+        check.fail("key", f"De sleutel {key!r} is 2 tot 20 kleine letters, cijfers of _, en begint met een "
+                          f"letter, zoals jeugd.", "key")
     min_n = data.get("min_n")
-    if min_n is not None and (not isinstance(min_n, int) or isinstance(min_n, bool) or not 1 <= min_n <= 100):
-        check.fail("min_n", f"must be a whole number from 1 to 100 (or left out: SURVEYS_DEFAULT_MIN_N), "
-                            f"not {min_n!r}")
-    open_link = data.get("open_link", False)
-    if not isinstance(open_link, bool):
-        check.fail("open_link", "must be true or false")
-    reminder_days, max_reminders = data.get("reminder_days", REMINDER_DAYS), data.get("max_reminders", MAX_REMINDERS)
-    for name, value, low, high in (("reminder_days", reminder_days, 1, 90), ("max_reminders", max_reminders, 0, 5)):
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            check.fail(name, f"must be a whole number from {low} to {high}, not {value!r}")
+    if min_n is not None and (not _is_whole(min_n) or not 1 <= min_n <= 100):
+        check.fail("min_n", f"De kleinste groep (min_n) is een heel getal van 1 tot 100, niet {min_n!r}.", "min_n")
+    if not isinstance(data.get("open_link", False), bool):
+        check.fail("open_link", "'open_link' is true of false.", "open_link")
+    for name, low, high, default in (("reminder_days", 1, 90, REMINDER_DAYS), ("max_reminders", 0, 5, MAX_REMINDERS)):
+        value = data.get(name, default)
+        if not _is_whole(value) or not low <= value <= high:
+            check.fail(name, f"'{name}' is een heel getal van {low} tot {high}, niet {value!r}.", name)
     reporting = data.get("reporting", ["half_year"])
     if not isinstance(reporting, list) or not reporting or any(r not in PERIOD_KINDS for r in reporting):
-        check.fail("reporting", f"must be a list drawn from {', '.join(PERIOD_KINDS)}")
-        reporting = ["half_year"]
+        check.fail("reporting", "Kies minstens één periode: half jaar (half_year) of kwartaal (quarter).",
+                   "reporting")
+
+
+def parse_questionnaire(data: dict, source: str) -> Questionnaire:
+    """Check a questionnaire definition (as read from TOML, from the database or from the editor's form)
+    and build it. Raises QuestionnaireError naming every problem."""
+    check = _Checker(source)
+    if not isinstance(data, dict):
+        check.fail("", "Het bestand moet een tabel zijn.")
+        check.raise_if_any()
+    check.unknown_fields(data, _QUESTIONNAIRE_FIELDS, "")
+    _check_settings(check, data)
+    reporting = data.get("reporting", ["half_year"])
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not raw_items:
-        check.fail("items", "the questionnaire has no [[items]]")
+        check.fail("items", "De vragenlijst heeft nog geen vragen ([[items]]).", "items")
         raw_items = []
-    parsed = [_parse_item(check, item, f"items[{i}]") for i, item in enumerate(raw_items)]
+    parsed = [_parse_item(check, item, f"items[{i}]", f"items-{i}") for i, item in enumerate(raw_items)]
     items = tuple(item for item in parsed if item)
     keys = [item.key for item in items]
-    for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
-        check.fail("items", f"item key '{duplicate}' is used more than once")
-    title, intro = check.text(data, "title", ""), check.text(data, "intro", "")
+    for i, key in enumerate(keys):
+        if keys.index(key) != i:
+            check.fail("items", f"De sleutel '{key}' wordt al gebruikt door een andere vraag.", f"items-{i}-key")
+    title = check.text(data, "title", "", "title")
+    intro = check.text(data, "intro", "", "intro")
     check.raise_if_any()
-    return Questionnaire(key=key, title=title, intro=intro, own_min_n=min_n, open_link=open_link,
-                         reporting=tuple(reporting), items=items, definition=data,
-                         reminder_days=reminder_days, max_reminders=max_reminders)
+    return Questionnaire(key=data["key"], title=title, intro=intro, own_min_n=data.get("min_n"),
+                         open_link=data.get("open_link", False), reporting=tuple(reporting), items=items,
+                         definition=data, reminder_days=data.get("reminder_days", REMINDER_DAYS),
+                         max_reminders=data.get("max_reminders", MAX_REMINDERS))
 
 
 def _read_toml(name: str) -> dict:

@@ -30,7 +30,6 @@ from ..answers import AnswerSheet
 from ..extensions import csrf, limiter
 from ..i18n import LANGUAGES, current_language
 from ..periods import today  # the submission day; a response stores the day only, never the time
-from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from ..security import CONTENT_SECURITY_POLICY
 from ..services import kiosk, organisation
 from ..services import questionnaires as questionnaire_service
@@ -120,7 +119,8 @@ def open_link(questionnaire: str):
 
 
 def _open_link_or_404(questionnaire: str) -> None:
-    if questionnaire not in QUESTIONNAIRE_KEYS or not load_questionnaire(questionnaire).open_link:
+    served = questionnaire_service.current(questionnaire)
+    if served is None or not served.open_link:
         abort(404)
 
 

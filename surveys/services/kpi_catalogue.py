@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import KpiCatalogue
-from ..questionnaires import Kpi, QuestionnaireError, load_kpis, load_questionnaires, parse_kpis
+from ..questionnaires import Kpi, Questionnaire, QuestionnaireError, load_kpis, load_questionnaires, parse_kpis
 from . import audit, transaction
 
 HEADER = "# The KPI catalogue of the surveys service; the format is described in surveys/questionnaires/SCHEMA.md.\n"
@@ -41,8 +41,17 @@ def _stored() -> tuple[Kpi, ...] | None:
     if row is None:
         return None
     if row.id not in _parsed:  # a stored version never changes: parsed once per process
-        _parsed[row.id] = parse_kpis(row.definition, f"KPI-catalogus versie {row.id}", load_questionnaires())
+        _parsed[row.id] = parse_kpis(row.definition, f"KPI-catalogus versie {row.id}", _questionnaires())
     return _parsed[row.id]
+
+
+def _questionnaires() -> dict[str, Questionnaire]:
+    """The questionnaires a KPI may point into: those stored (also the ones made in the editor), or before
+    `seed`, the shipped ones."""
+    from . import questionnaires as stored
+
+    known = {key: stored.current(key) for key in stored.known_keys()}
+    return {key: value for key, value in known.items() if value is not None} or load_questionnaires()
 
 
 def read_file(content: bytes | str, source: str) -> dict:
@@ -54,14 +63,14 @@ def read_file(content: bytes | str, source: str) -> dict:
         raise QuestionnaireError(f"{source}: het bestand is geen tekst in UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise QuestionnaireError(f"{source}: dit is geen geldig TOML-bestand: {error}") from None
-    parse_kpis(data, source, load_questionnaires())
+    parse_kpis(data, source, _questionnaires())
     return data
 
 
 def store(data: dict, *, by: str) -> None:
     """Make a checked catalogue the one in force (audited with what changed)."""
     before = {kpi.key: _norms_text(kpi) for kpi in catalogue()}
-    after = {kpi.key: _norms_text(kpi) for kpi in parse_kpis(data, "catalogus", load_questionnaires())}
+    after = {kpi.key: _norms_text(kpi) for kpi in parse_kpis(data, "catalogus", _questionnaires())}
     changes = [f"{key}: {before.get(key, 'nieuw')} → {after.get(key, 'weg')}"
                for key in sorted(before.keys() | after.keys()) if before.get(key) != after.get(key)]
     with transaction():

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from .. import aggregates, scoring
 from ..models import Round
 from ..periods import parse_period
-from ..questionnaires import Kpi, load_questionnaire
+from ..questionnaires import Kpi
 from ..scoring.planner import PlanRow, plan_table
+from . import questionnaires as questionnaire_service
 from .kpi_catalogue import catalogue
 from .reports import reference_groups
 
@@ -36,7 +37,7 @@ def round_plan(round_: Round, response_rate: float | None = None) -> RoundPlan:
         raise PlanError(f"de vragenlijst {round_.questionnaire} heeft geen KPI met een gemiddeld cijfer")
     if response_rate is not None and not 0 < response_rate <= 1:
         raise PlanError("het verwachte responspercentage moet tussen 0 en 100 % liggen")
-    questionnaire = load_questionnaire(round_.questionnaire)
+    questionnaire = questionnaire_service.current(round_.questionnaire)  # its min n, as published
     period = parse_period(round_.period)
     groups = reference_groups(kpi.item, period, questionnaire.min_n)
     pooled = scoring.pooled_sd(groups)

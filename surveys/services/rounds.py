@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import InvitationCode, Response, Round
 from ..periods import PeriodError, parse_period
-from ..questionnaires import QuestionnaireError, load_questionnaire
+from . import questionnaires as questionnaire_service
 
 
 class RoundError(ValueError):
@@ -60,10 +60,11 @@ def new_code() -> str:
 def create_round(questionnaire: str, period: str, *, opens_on: date, closes_on: date,
                  population: int | None) -> Round:
     """Open a round; checks the questionnaire, the period and the dates first."""
-    try:
-        reporting = load_questionnaire(questionnaire).reporting
-    except QuestionnaireError as error:  # names the known keys for an unknown one
-        raise RoundError(str(error), "questionnaire") from None
+    served = questionnaire_service.current(questionnaire)
+    if served is None:
+        raise RoundError(f"onbekende vragenlijst '{questionnaire}'; bekend: "
+                         f"{', '.join(questionnaire_service.known_keys())}", "questionnaire")
+    reporting = served.reporting
     try:
         parsed = parse_period(period)
     except PeriodError as error:

@@ -150,7 +150,8 @@ def test_the_reflow_check_finds_a_page_too_wide(site, new_page):
 
 STAFF_PAGES = ("/beheer/", "/beheer/kpi/client_support", "/beheer/rondes", "/beheer/downloads",
                "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen", "/beheer/tablet",
-               "/beheer/organisatie")
+               "/beheer/organisatie", "/beheer/vragenlijsten", "/beheer/vragenlijsten/client",
+               "/beheer/vragenlijsten/client/voorbeeld")
 
 
 @pytest.fixture(scope="module")
@@ -192,5 +193,16 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
     page.click("button:has-text('Opslaan')")  # the organisation page with an error next to its field
     assert page.locator("#email-error").is_visible()
     found["/beheer/organisatie with errors"] = axe_violations(page)
+    page.goto(f"{site.url}/beheer/vragenlijsten/partner")
+    page.fill("#title-en", "")
+    page.fill("#items-9-key", "P1")  # the blank question: a key in use, and no text yet
+    page.click("button:has-text('Concept opslaan') >> nth=0")
+    assert page.locator("#title-en-error").is_visible() and page.locator("#items-9-key-error").is_visible()
+    found["/beheer/vragenlijsten/partner with errors"] = axe_violations(page)
+    page.goto(f"{site.url}/beheer/vragenlijsten")
+    page.fill("#key", "Jeugd 12+")
+    page.click("button:has-text('Vragenlijst maken')")
+    assert page.locator("#key-error").is_visible()
+    found["/beheer/vragenlijsten with errors"] = axe_violations(page)
     assert {name: lines for name, lines in found.items() if lines} == {}, "\n".join(
         f"{name}:\n" + "\n".join(lines) for name, lines in found.items() if lines)

@@ -285,3 +285,63 @@ def test_the_next_person_at_the_office_tablet_cannot_go_back_to_the_previous_ans
 def responses_stored(site) -> int:
     with site.app.app_context():
         return db.session.scalar(select(func.count()).select_from(Response))
+
+
+def test_a_beheerder_copies_the_client_questionnaire_publishes_it_and_it_is_answered_on_a_phone(site, new_page):
+    with site.app.app_context():
+        create_user("vragen@example.nl", PASSWORD, "beheerder")
+    page = new_page(SIZES["desktop"])
+    page.goto(f"{site.url}/beheer/inloggen")
+    page.fill("#email", "vragen@example.nl")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Inloggen')")
+    page.wait_for_url(f"{site.url}/beheer/")
+
+    page.goto(f"{site.url}/beheer/vragenlijsten")
+    page.fill("#key", "jeugd")
+    page.select_option("#copy_from", "client")
+    page.fill("#title-nl", "Wat vond je van de hulp?")
+    page.fill("#title-en", "What did you think of the help?")
+    page.click("button:has-text('Vragenlijst maken')")
+    page.wait_for_url(f"{site.url}/beheer/vragenlijsten/jeugd")
+    page.fill("#items-0-text-nl", "Welk rapportcijfer geef je de hulp van het Sociaal Team?")
+    # The blank question after the twelve copied ones: a statement about school.
+    page.fill("#items-12-key", "jeugd_school")
+    page.select_option("#items-12-type", "agree")
+    page.fill("#items-12-text-nl", "Door de hulp gaat het beter op school.")
+    page.fill("#items-12-text-en", "Thanks to the help, school is going better.")
+    page.click("button:has-text('Concept opslaan') >> nth=0")
+    assert "Het concept is opgeslagen." in page.locator(".notice").inner_text()
+
+    phone = new_page(SIZES["phone"])
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{site.url}/beheer/vragenlijsten/jeugd/voorbeeld")
+    assert phone.locator(".preview-banner").inner_text().startswith("Voorbeeld")
+    assert phone.locator("button[type=submit]").count() == 0  # a preview cannot be sent
+    assert phone.locator("#jeugd_school-5").is_visible()
+    screenshot(phone, "editor-preview")
+
+    page.click("button:has-text('Concept publiceren')")
+    assert "Versie 1 van 'jeugd' is gepubliceerd." in page.locator(".notice").inner_text()
+
+    with site.app.app_context():
+        (code,) = codes_for(open_round("jeugd"))
+    respondent = new_page(SIZES["phone"])
+    respondent.goto(f"{site.url}/r/{code}")
+    assert respondent.locator("h1").inner_text() == "Wat vond je van de hulp?"
+    assert respondent.locator("#jeugd_C1-8").is_visible()
+    answers = {f"jeugd_{item}": value for item, value in GOOD_ANSWERS["client"].items() if item != "C10"}
+    answers["jeugd_school"] = "4"
+    for item, value in answers.items():
+        respondent.check(f"#{item}-{value}")
+    respondent.click("button[type=submit]")
+    respondent.wait_for_url(f"{site.url}/bedankt")
+
+    response_id = last_response_id(site)
+    assert stored_answers(site, response_id) == answers
+    with site.app.app_context():
+        version = db.session.get(Response, response_id).version
+        assert (version.questionnaire, version.version) == ("jeugd", 1)
+        assert version.definition["items"][0]["text"]["nl"] == ("Welk rapportcijfer geef je de hulp van het "
+                                                                "Sociaal Team?")
+        assert [item["key"] for item in version.definition["items"]][-2:] == ["jeugd_help_from", "jeugd_school"]
