@@ -56,14 +56,23 @@ def to_toml(definition: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def from_toml(content: bytes | str, source: str) -> dict:
-    """Read and check a shared file; raises QuestionnaireError naming every problem, as the editor does."""
+def read_toml(content: bytes | str, source: str) -> dict:
+    """A shared file's data (UTF-8, a BOM allowed); QuestionnaireError when it is no text or no TOML."""
     try:
         text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except UnicodeDecodeError:
         raise QuestionnaireError(f"{source}: het bestand is geen tekst in UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise QuestionnaireError(f"{source}: dit is geen geldig TOML-bestand: {error}") from None
+
+
+def toml_string(value: str) -> str:
+    return _value(value)
+
+
+def from_toml(content: bytes | str, source: str) -> dict:
+    """Read and check a shared file; raises QuestionnaireError naming every problem, as the editor does."""
+    data = read_toml(content, source)
     parse_questionnaire(data, source)
     return data

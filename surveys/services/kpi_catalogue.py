@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import KpiCatalogue
 from ..questionnaires import Kpi, Questionnaire, QuestionnaireError, load_kpis, load_questionnaires, parse_kpis
+from ..questionnaires.files import read_toml, toml_string
 from . import audit, transaction
 
 HEADER = "# The KPI catalogue of the surveys service; the format is described in surveys/questionnaires/SCHEMA.md.\n"
@@ -56,13 +57,7 @@ def _questionnaires() -> dict[str, Questionnaire]:
 
 def read_file(content: bytes | str, source: str) -> dict:
     """A catalogue file, checked; QuestionnaireError naming every problem (with its KPI and norm)."""
-    try:
-        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
-        data = tomllib.loads(text)
-    except UnicodeDecodeError:
-        raise QuestionnaireError(f"{source}: het bestand is geen tekst in UTF-8") from None
-    except tomllib.TOMLDecodeError as error:
-        raise QuestionnaireError(f"{source}: dit is geen geldig TOML-bestand: {error}") from None
+    data = read_toml(content, source)
     parse_kpis(data, source, _questionnaires())
     return data
 
@@ -87,20 +82,15 @@ def to_toml(kpis: tuple[Kpi, ...]) -> str:
     """The canonical file: a KPI per [[kpis]] table, its norms as [[kpis.norms]] tables, oldest first."""
     lines = [HEADER.rstrip("\n")]
     for kpi in kpis:
-        lines += ["", "[[kpis]]", f"key = {_string(kpi.key)}", f"questionnaire = {_string(kpi.questionnaire)}",
-                  f"item = {_string(kpi.item)}", f"statistic = {_string(kpi.statistic)}",
-                  "share_codes = [" + ", ".join(_string(code) for code in kpi.share_codes) + "]",
-                  f"label.nl = {_string(kpi.label.nl)}", f"label.en = {_string(kpi.label.en)}"]
+        lines += ["", "[[kpis]]", f"key = {toml_string(kpi.key)}", f"questionnaire = {toml_string(kpi.questionnaire)}",
+                  f"item = {toml_string(kpi.item)}", f"statistic = {toml_string(kpi.statistic)}",
+                  "share_codes = [" + ", ".join(toml_string(code) for code in kpi.share_codes) + "]",
+                  f"label.nl = {toml_string(kpi.label.nl)}", f"label.en = {toml_string(kpi.label.en)}"]
         for norm in kpi.norms:
             lines += ["", "[[kpis.norms]]"]
-            lines += [f"from = {_string(norm.since)}"] if norm.since else []
-            lines += [f"operator = {_string(norm.operator)}", f"norm = {_number(norm.value)}"]
+            lines += [f"from = {toml_string(norm.since)}"] if norm.since else []
+            lines += [f"operator = {toml_string(norm.operator)}", f"norm = {_number(norm.value)}"]
     return "\n".join(lines) + "\n"
-
-
-def _string(value: str) -> str:
-    # A JSON string is a TOML basic string, but for DEL, which TOML wants escaped.
-    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007F")
 
 
 def _number(value: Fraction) -> str:
