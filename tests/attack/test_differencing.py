@@ -22,12 +22,16 @@ from pypdf import PdfReader
 from scipy import stats
 
 from surveys.answers import AnswerValue
+from surveys.extensions import db
+from surveys.periods import half_year_of, today
+from surveys.services.mail import Address, Mailer, MailSettings, send_invitations
 from surveys.services.questionnaires import current_version
 from surveys.services.responses import NewResponse, store_many
 from surveys.services.tokens import create_token
 from surveys.services.users import create_user
 
-from ..helpers import publish
+from ..helpers import GOOD_ANSWERS, fill_in, open_round, publish
+from ..mailbox import LINK
 from ..test_manage import PASSWORD, log_in
 
 pytestmark = pytest.mark.attack
@@ -298,3 +302,37 @@ def test_the_raw_export_gives_no_order_no_day_and_no_rare_background(app, attack
     assert {row["quarter"] for row in first} == {""} and {row["period"] for row in first} == {"2026-H1"}
     # ggd once: "anders", and with it the next rarest (welzijn), so no single row stands out.
     assert {row["organisation_type"] for row in first} == {"anders"}
+
+
+# --- the one-address round ---------------------------------------------------------------------------------
+
+ONLY_SECRET = "Alleen ik werk hier bij De Regenboog"
+
+
+def test_a_round_with_one_address_gives_nothing_of_its_one_respondent(app, attacker, smtp):
+    """The audit's route: a round mailed to one address, "Codes gebruikt" going from 0 to 1, and the one new
+    row of the raw export (in submission order, with the day). Now that person's answers are in no channel,
+    before publication or after: the group is below the minimum n."""
+
+
+    with app.app_context():
+        round_ = open_round("partner", population=1)
+        with Mailer(MailSettings.from_config(app.config)) as mailer:
+            assert send_invitations(round_, [Address(2, "enige@partner.example")], mailer,
+                                    app.config["BASE_URL"], today()).sent == 1
+        period = str(half_year_of(today()))
+    (code,) = LINK.findall(smtp.mails[0].message.get_body(("plain",)).get_content())
+    answers = {**GOOD_ANSWERS["partner"], "P1": "3", "P8": ONLY_SECRET}
+    assert fill_in(app.test_client(), f"/r/{code}", answers).status_code == 303
+
+    for moment in ("before publication", "after publication"):
+        if moment == "after publication":
+            with app.app_context():
+                publish(period, questionnaires=["partner"])
+                db.session.commit()
+        seen = everything(attacker, "partner", "partner_cooperation", period)
+        assert ONLY_SECRET not in seen, moment
+        assert not re.search(r"\b3,0\b|\b3\.0\b", seen), moment  # the one grade, as any channel would print it
+        assert raw_rows(attacker, "partner", period) == [], moment
+        entry = api(attacker, period)["partner_cooperation"]
+        assert entry["mean"] is None and entry["n"] is None, moment
