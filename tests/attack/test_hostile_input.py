@@ -20,12 +20,13 @@ from sqlalchemy import func, select
 from surveys.exports import FORMULA_STARTS
 from surveys.extensions import db
 from surveys.models import Answer, AuditEvent, Response, Round, User
+from surveys.periods import half_year_of, today
 from surveys.questionnaires import load_questionnaire
 from surveys.services.kiosk import COOKIE, register_device
 from surveys.services.tokens import create_token
 from surveys.services.users import create_user
 
-from ..helpers import GOOD_ANSWERS, codes_for, open_round, page_tokens
+from ..helpers import GOOD_ANSWERS, codes_for, open_round, page_tokens, publish
 from ..server import free_port, gunicorn_server
 from .common import csrf_token, log_in, report
 from .conftest import close, prepared_app
@@ -36,7 +37,7 @@ pytestmark = [pytest.mark.attack, pytest.mark.server]
 
 PASSWORD = "een lang wachtwoord"
 OPEN_ITEM = {"client": "C10", "partner": "P8", "gemeente": "G7", "medewerker": "M9"}
-PERIOD = "2026-H2"
+PERIOD = str(half_year_of(today()))  # the period open_round() opens its rounds in
 
 
 class Inbox:
@@ -367,6 +368,8 @@ def write_csv(path: Path, header: list[str], cells: list) -> None:
 # --- what a manager sees and takes out ------------------------------------------------------------------
 
 def test_stored_payloads_are_inert_in_a_real_browser(site, module_database_url, browser):
+    with site.app.app_context():
+        publish(PERIOD)  # the payloads are in: free text is shown once its period is published
     dialogs, foreign, pages = [], [], []
     origin = urlsplit(site.url).netloc
     context = browser.new_context()
@@ -402,6 +405,8 @@ def test_stored_payloads_are_inert_in_a_real_browser(site, module_database_url, 
 
 
 def test_exports_neutralise_formulas(site, module_database_url):
+    with site.app.app_context():
+        publish(PERIOD)  # the payloads are in: the raw export holds a period's rows once it is published
     cells, starts = [], []
     with httpx.Client(base_url=site.url, timeout=120) as manager:
         assert log_in(manager, "beheerder@example.nl", PASSWORD).status_code == 303
