@@ -11,6 +11,7 @@ from ..periods import half_year_of
 from ..questionnaires import load_questionnaire
 from ..services import audit
 from ..services.reports import (
+    GROUPS,
     ReportError,
     free_text_answers,
     item_summaries,
@@ -24,6 +25,35 @@ from . import bp
 from .dashboard import TRENDS, VERDICTS, selected_period
 
 CHART_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+
+# A scoring method code (scoring.base: "t", "t-moderated-fpc", "wilson-fpc", "descriptive") in words: the base
+# method, then what each suffix adds. Managers never see the codes.
+METHOD_BASES = {
+    "t": "Gemiddelde met een 95%-betrouwbaarheidsinterval",
+    "wilson": "Aandeel met een 95%-betrouwbaarheidsinterval",
+    "descriptive": "Alleen beschrijvend: geen interval, de cijfers zijn precies zoals geteld",
+}
+METHOD_SUFFIXES = {
+    "moderated": "met een voorzichtige schatting van de spreiding, omdat er weinig antwoorden zijn",
+    "fpc": "rekening gehouden met de kleine groep waaruit de antwoorden komen",
+}
+
+
+def method_label(code: str | None) -> str:
+    """"t-moderated-fpc" → the method in plain Dutch; "–" when there is none."""
+    if not code:
+        return "–"
+    base, *suffixes = code.split("-")
+    extras = [METHOD_SUFFIXES[suffix] for suffix in suffixes if suffix in METHOD_SUFFIXES]
+    return "; ".join([METHOD_BASES.get(base, "Andere methode"), *extras]) + "."
+
+
+def answer_shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float | None]]:
+    """(label, count, share of all counted answers) for the bars next to the counts; None when nothing
+    was counted (a hidden group keeps its "minder dan" text elsewhere)."""
+    counted = all(isinstance(count, int) for _, count in rows)
+    total = sum(count for _, count in rows) if counted else 0
+    return [(label, count, count / total if total else None) for label, count in rows]
 
 
 def answer_rows(item, summary) -> list[tuple[str, int]]:
@@ -60,6 +90,7 @@ def kpi_page(key: str):
     breakdowns = {item.key: (item, kpi_breakdown(kpi, period, item.key))
                   for item in questionnaire.items if item.background}
     summaries = item_summaries(questionnaire, period)
+    history = charts.drawn_history(kpi_history(kpi.key, until=half_year_of(period.start)))
     texts = None
     may_read = ROLE_RANK[current_user.role] >= ROLE_RANK["manager"]
     if may_read:
@@ -69,7 +100,8 @@ def kpi_page(key: str):
     return render_template("manage/kpi.html", kpi=kpi, period=period, error=error, report=report,
                            questionnaire=questionnaire, breakdowns=breakdowns, summaries=summaries,
                            texts=texts, may_read=may_read, verdicts=VERDICTS,
-                           trends=TRENDS, answer_rows=answer_rows), 400 if error else 200
+                           trends=TRENDS, answer_rows=answer_rows, answer_shares=answer_shares,
+                           method_label=method_label, history=history, groups=GROUPS), 400 if error else 200
 
 
 @bp.route("/kpi/<key>/grafiek.<fmt>")
@@ -82,8 +114,7 @@ def kpi_chart(key: str, fmt: str):
     period, error = selected_period(periods.today())
     if error:
         abort(400)
-    until = period if period.is_half_year else None
-    history = kpi_history(kpi.key, until=until)
+    history = kpi_history(kpi.key, until=half_year_of(period.start))  # a quarter: never a later half-year
     response = Response(charts.kpi_chart(history, fmt), mimetype=CHART_TYPES[fmt])
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="{kpi.key}-{period}.{fmt}"'

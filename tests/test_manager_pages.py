@@ -1,0 +1,101 @@
+"""What a manager reads on the dashboard and the KPI pages (issue 17): verdicts and trends in words, a running
+half-year marked as running, no internal codes, a contents list, percentages per answer, and charts that start
+at the first response, share one 1-10 axis, keep value labels off the norm line and never run past the
+chosen quarter. Figures come from the data of tests/test_downloads.py, worked out by hand there."""
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date
+
+from surveys import charts, periods
+from surveys.periods import parse_period
+from surveys.scoring import GradeAggregate, Norm, mean_result
+from surveys.services.reports import KpiReport, select_kpis
+
+from .test_downloads import stored  # noqa: F401  (the fixture: partner, gemeente, staff and client answers)
+from .test_manage import log_in
+
+SVG = "{http://www.w3.org/2000/svg}"
+INTERNAL_CODES = ("t-moderated", "wilson", "descriptive", "respondent_role", "help_from", "organisation_type",
+                  "(client)", "(partner)", "fpc")
+
+
+def page(client, url: str) -> str:
+    reply = client.get(url)
+    assert reply.status_code == 200, url
+    return reply.get_data(as_text=True)
+
+
+def test_dashboard_explains_its_words_and_marks_a_running_half_year(app, client, stored, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(periods, "today", lambda: date(2026, 6, 20))
+    log_in(client, "manager@example.nl")
+    html = page(client, "/beheer/?periode=2026-H1")
+    # 20 to 30 June, both counted: 11 days left.
+    assert "KPI's 2026-H1 <span class=\"running\">(loopt nog, nog 11 dagen)</span>" in html
+    assert "2026-H1 loopt nog tot en met 30-06-2026: de cijfers kunnen nog veranderen." in html
+    assert "\"Niet te onderscheiden van de norm\" betekent dat de norm binnen het interval ligt" in html
+    assert "De kolom Trend vergelijkt met de vorige periode van dezelfde soort." in html
+    # Staff: 6,8 → 8,0 with an interval above zero (test_downloads.py): the word first, then the signed figure.
+    assert '<td class="trend"><strong>gestegen</strong><br>+1,20</td>' in html
+    assert "(gestegen)" not in html
+    ended = page(client, "/beheer/?periode=2025-H2")
+    assert "loopt nog" not in ended
+
+
+def test_kpi_page_has_words_not_codes_contents_and_percentages(app, client, stored):  # noqa: F811
+    log_in(client, "manager@example.nl")
+    client_page = page(client, "/beheer/kpi/client_self_reliance?periode=2026-H1")
+    staff_page = page(client, "/beheer/kpi/staff_house_in_order?periode=2026-H1")
+    partner_page = page(client, "/beheer/kpi/partner_cooperation?periode=2026-H1")
+    for html in (client_page, staff_page, partner_page):
+        shown = re.sub(r"<[^>]+>", " ", html).lower()  # the words on the page, not its ids and addresses
+        assert [code for code in INTERNAL_CODES if code in shown] == []
+        assert '<a href="#vragen">Alle vragen</a>' in html and '<h2 id="vragen">' in html
+    assert "<dd>Aandeel met een 95%-betrouwbaarheidsinterval.</dd>" in client_page
+    assert ("<dd>Gemiddelde met een 95%-betrouwbaarheidsinterval; met een voorzichtige schatting van de spreiding, "
+            "omdat er weinig antwoorden zijn; rekening gehouden met de kleine groep waaruit de antwoorden komen.</dd>"
+            ) in partner_page  # t-moderated-fpc: 5 answers from a round of 10
+    assert "Alle vragen van de vragenlijst voor cliënten" in client_page
+    assert '<h2 id="naar-respondent_role">Per groep: Wie vult deze vragenlijst in?</h2>' in client_page
+    # C4: ja ×4, nee ×1 of 5 answers → 80 % and 20 %, a bar beside each figure.
+    assert ('<tr><th scope="row">Ja</th><td>4</td>\n                <td class="share"><meter class="bar" min="0" '
+            'max="100" value="80.0" aria-hidden="true"></meter> 80 %</td></tr>') in client_page
+    assert 'value="20.0" aria-hidden="true"></meter> 20 %</td>' in client_page
+    # The chart's series as a table under it: staff 2025-H2 6,80 and 2026-H1 8,00; nothing before 2025-H2.
+    assert "De cijfers staan in de tabel onder de grafiek." in staff_page
+    series = staff_page.split('id="series-caption"')[1].split("</table>")[0]
+    assert re.findall(r'<th scope="row">(\S+)</th>\s*<td>([^<]*)</td>', series) == [("2025-H2", "6,80"),
+                                                                                    ("2026-H1", "8,00")]
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    return ["".join(element.itertext()).strip() for element in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def test_quarter_chart_stops_at_the_quarters_half_year(app, client, stored):  # noqa: F811
+    log_in(client, "manager@example.nl")
+    reply = client.get("/beheer/kpi/client_self_reliance/grafiek.svg?periode=2026-Q2")
+    texts = svg_texts(reply.data)
+    # The client answers are of May 2026; the machine's today lies later, in a later half-year.
+    assert "2026-H1" in texts and "2026-H2" not in texts and "2027-H1" not in texts
+
+
+def grade_report(period: str, grades: list[int]) -> KpiReport:
+    (kpi,) = select_kpis(["partner_cooperation"])
+    result = mean_result(GradeAggregate.from_values(grades), Norm(">", 7.0), min_n=3)
+    return KpiReport(kpi, parse_period(period), result, None, len(grades), None)
+
+
+def test_grade_axis_is_the_whole_scale_and_labels_leave_the_norm_line(app):
+    # 2025-H2: 6, 7, 7, 8 → mean 7,0, on the norm 7: its label moves 11 points up. 2026-H1: 8, 9, 9, 10 →
+    # 9,0, two grades from the norm, 22 % of the 1-10 axis: its label stays level with the point.
+    history = [grade_report("2025-H2", [6, 7, 7, 8]), grade_report("2026-H1", [8, 9, 9, 10])]
+    with app.app_context():
+        figure = charts._draw(history)
+    (ax,) = figure.axes
+    assert ax.get_ylim() == (1.0, 10.0)
+    labels = {text.get_text(): text.xyann for text in ax.texts if text.get_text() in ("7,0", "9,0")}
+    assert labels == {"7,0": (10, 11.0), "9,0": (10, 0.0)}
+    with app.app_context():
+        ticks = svg_texts(charts.kpi_chart(history, "svg"))
+    assert [str(grade) for grade in range(1, 11)] == [t for t in ticks if t.isdigit()]
