@@ -7,13 +7,22 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
-from surveys import charts, periods
+import pytest
+
+from surveys import aggregates, charts, periods
+from surveys.answers import AnswerValue
+from surveys.extensions import db
+from surveys.models import Answer, AuditEvent, HiddenAnswer
 from surveys.periods import parse_period
 from surveys.scoring import GradeAggregate, Norm, mean_result
+from surveys.services.questionnaires import current_version
 from surveys.services.reports import KpiReport, select_kpis
+from surveys.services.responses import NewResponse, store_many
+from surveys.services.users import create_user
 
+from .helpers import publish
 from .test_downloads import stored  # noqa: F401  (the fixture: partner, gemeente, staff and client answers)
-from .test_manage import log_in
+from .test_manage import PASSWORD, csrf_token_from, log_in
 
 SVG = "{http://www.w3.org/2000/svg}"
 INTERNAL_CODES = ("t-moderated", "wilson", "descriptive", "respondent_role", "help_from", "organisation_type",
@@ -99,3 +108,73 @@ def test_grade_axis_is_the_whole_scale_and_labels_leave_the_norm_line(app):
     with app.app_context():
         ticks = svg_texts(charts.kpi_chart(history, "svg"))
     assert [str(grade) for grade in range(1, 11)] == [t for t in ticks if t.isdigit()]
+
+
+# Staff, 2026-H1: 30 comments "opmerking 00".."opmerking 29" with M1 = 6 + i % 3, newest (highest id) first,
+# and one more that names a person, with M1 = 9. 31 in all: page 1 holds 25, page 2 holds 6. M1 = 7 for
+# i % 3 == 1: i = 1, 4, ..., 28, that is 10 comments.
+NAMED = "Mijn naam is Fatima, ik woon op de Lindelaan 4"
+
+
+@pytest.fixture
+def comments(app):
+    with app.app_context():
+        responses = [NewResponse(date(2026, 2, 1), [AnswerValue("M1", value=6 + i % 3),
+                                                    AnswerValue("M9", text=f"opmerking {i:02d}")]) for i in range(30)]
+        responses.append(NewResponse(date(2026, 2, 2), [AnswerValue("M1", value=9), AnswerValue("M9", text=NAMED)]))
+        store_many(current_version("medewerker"), responses, channel="paper")
+        publish("2026-H1")
+        create_user("manager@example.nl", PASSWORD, "manager")
+
+
+STAFF = "/beheer/kpi/staff_house_in_order?periode=2026-H1"
+
+
+def shown_comments(html: str) -> list[str]:
+    return re.findall(r"<li>(opmerking \d\d|Mijn naam[^<]*?)\s*<br>", html)
+
+
+def test_free_text_has_a_count_pages_search_and_a_grade_filter(app, client, comments):
+    log_in(client, "manager@example.nl")
+    first = page(client, STAFF)
+    assert "31 open antwoorden, pagina 1 van 2." in first
+    assert shown_comments(first) == [NAMED] + [f"opmerking {i:02d}" for i in range(29, 5, -1)]
+    assert "<small>2026-H1</small>" in first  # staff report per half-year: no finer date
+    second = page(client, STAFF + "&pagina=2")
+    assert shown_comments(second) == [f"opmerking {i:02d}" for i in range(5, -1, -1)]
+    found = page(client, STAFF + "&zoek=FATIMA")
+    assert "1 open antwoord gevonden." in found and shown_comments(found) == [NAMED]
+    sevens = page(client, STAFF + "&cijfer=7")
+    assert "10 open antwoorden gevonden." in sevens
+    assert shown_comments(sevens) == [f"opmerking {i:02d}" for i in range(28, 0, -3)]
+    assert page(client, STAFF + "&zoek=50%25") .count("Geen open antwoorden die passen bij uw zoekopdracht") == 1
+    for bad in ("&cijfer=11", "&cijfer=zeven", "&pagina=0"):
+        reply = client.get(STAFF + bad)
+        assert reply.status_code == 400, bad
+        assert "Kies bij het cijfer een getal van 1 tot en met 10." in reply.get_data(as_text=True) or \
+            "Het paginanummer moet een heel getal zijn, vanaf 1." in reply.get_data(as_text=True)
+
+
+def test_a_manager_hides_a_comment_that_names_a_person(app, client, comments):
+    log_in(client, "manager@example.nl")
+    html = page(client, STAFF)
+    with app.app_context():
+        named = db.session.query(Answer).filter_by(text=NAMED).one().response_id
+    token = csrf_token_from(html)
+    url = "/beheer/kpi/staff_house_in_order/open-antwoorden/verbergen?periode=2026-H1"
+    for bad in ("", "x-M9", f"{named}-M1", f"{named}-P8", "999999-M9"):
+        reply = client.post(url, data={"csrf_token": token, "antwoord": bad})
+        assert reply.status_code == 400, bad
+        assert "Dit open antwoord bestaat niet (meer)." in reply.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(HiddenAnswer).count() == 0
+    reply = client.post(url, data={"csrf_token": token, "antwoord": f"{named}-M9"})
+    assert reply.status_code == 303
+    assert reply.headers["Location"].endswith("/beheer/kpi/staff_house_in_order?periode=2026-H1#open-antwoorden")
+    after = page(client, STAFF)
+    assert "Fatima" not in after and "30 open antwoorden, pagina 1 van 2." in after
+    with app.app_context():
+        assert NAMED not in aggregates.free_texts("M9", parse_period("2026-H1"))
+        events = db.session.query(AuditEvent).filter_by(action="free_text_hidden").all()
+        assert [(e.actor, e.detail) for e in events] == [("manager@example.nl", f"medewerker reactie {named} vraag M9")]
+        assert not db.session.query(AuditEvent).filter(AuditEvent.detail.contains("Fatima")).count()
