@@ -70,6 +70,8 @@ def test_kpi_page_has_words_not_codes_contents_and_percentages(app, client, stor
     assert ('<tr><th scope="row">Ja</th><td>4</td>\n                <td class="share"><meter class="bar" min="0" '
             'max="100" value="80.0" aria-hidden="true"></meter> 80 %</td></tr>') in client_page
     assert 'value="20.0" aria-hidden="true"></meter> 20 %</td>' in client_page
+    # Staff trend 6,8 → 8,0, Welch interval [0,0648; 2,3352] (test_downloads.py): the word, then signed figures.
+    assert "<dd>Gestegen: +1,20 (95%-interval +0,06 tot +2,34)</dd>" in staff_page
     # The chart's series as a table under it: staff 2025-H2 6,80 and 2026-H1 8,00; nothing before 2025-H2.
     assert "De cijfers staan in de tabel onder de grafiek." in staff_page
     series = staff_page.split('id="series-caption"')[1].split("</table>")[0]
@@ -131,7 +133,7 @@ STAFF = "/beheer/kpi/staff_house_in_order?periode=2026-H1"
 
 
 def shown_comments(html: str) -> list[str]:
-    return re.findall(r"<li>(opmerking \d\d|Mijn naam[^<]*?)\s*<br>", html)
+    return re.findall(r'<li><span class="comment">([^<]*)</span>', html)
 
 
 def test_free_text_has_a_count_pages_search_and_a_grade_filter(app, client, comments):
@@ -139,7 +141,8 @@ def test_free_text_has_a_count_pages_search_and_a_grade_filter(app, client, comm
     first = page(client, STAFF)
     assert "31 open antwoorden, pagina 1 van 2." in first
     assert shown_comments(first) == [NAMED] + [f"opmerking {i:02d}" for i in range(29, 5, -1)]
-    assert "<small>2026-H1</small>" in first  # staff report per half-year: no finer date
+    # Staff report per half-year: no comment is dated finer than the half-year.
+    assert first.count('<small class="comment-period">(2026-H1)</small>') == 25
     second = page(client, STAFF + "&pagina=2")
     assert shown_comments(second) == [f"opmerking {i:02d}" for i in range(5, -1, -1)]
     found = page(client, STAFF + "&zoek=FATIMA")

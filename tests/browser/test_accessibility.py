@@ -228,6 +228,7 @@ def test_a_manager_prints_the_dashboard_on_a4_and_the_kpi_page_of_an_ended_half_
     ended = half_year_of(periods.today()).previous()
     assert page.goto(f"{site.url}/beheer/kpi/client_support?periode={ended}").status == 200
     assert axe_violations(page) == []
+    screenshot(page, "staff-kpi-ended-half-year")
     page.goto(f"{site.url}/beheer/?periode={ended}")
     page.emulate_media(media="print")
     page.set_viewport_size({"width": A4_CONTENT_PX, "height": 1000})
@@ -236,6 +237,7 @@ def test_a_manager_prints_the_dashboard_on_a4_and_the_kpi_page_of_an_ended_half_
     for cell in page.locator(".kpi-table th, .kpi-table td").all():
         box = cell.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= A4_CONTENT_PX + 1, cell.inner_text()
+    screenshot(page, "staff-dashboard-print")
     pdf = page.pdf(format="A4")
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     for heading in ("KPI", "Waarde", "interval", "Norm", "Respons", "Oordeel", "Trend"):  # "95%-" may wrap
