@@ -181,3 +181,20 @@ def test_a_manager_hides_a_comment_that_names_a_person(app, client, comments):
         events = db.session.query(AuditEvent).filter_by(action="free_text_hidden").all()
         assert [(e.actor, e.detail) for e in events] == [("manager@example.nl", f"medewerker reactie {named} vraag M9")]
         assert not db.session.query(AuditEvent).filter(AuditEvent.detail.contains("Fatima")).count()
+
+
+def test_a_comment_is_dated_to_its_quarter_only_where_that_quarter_may_be_shown(app, client):
+    # Cliënten (min n 5), 2026-H1: Q1 has 3 responses, too few to show; Q2 has 5. Both quarters published.
+    with app.app_context():
+        store_many(current_version("client"),
+                   [NewResponse(date(2026, 2, 1), [AnswerValue("C10", text=f"eerste {i}")]) for i in range(3)]
+                   + [NewResponse(date(2026, 5, 1), [AnswerValue("C10", text=f"tweede {i}")]) for i in range(5)],
+                   channel="paper")
+        publish("2026-H1")
+        create_user("manager@example.nl", PASSWORD, "manager")
+    log_in(client, "manager@example.nl")
+    html = page(client, "/beheer/kpi/client_support?periode=2026-H1")
+    dated = re.findall(r'<span class="comment">([^<]*)</span>\s*<small class="comment-period">\(([^)]*)\)', html)
+    # Q1's three are held back from the half-year (publication.included_quarters: a hidden quarter must not
+    # be readable from the half-year); Q2's five are dated to Q2, published with 5 ≥ min n.
+    assert dated == [(f"tweede {i}", "2026-Q2") for i in range(4, -1, -1)]
