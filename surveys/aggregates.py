@@ -17,7 +17,7 @@ from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import Answer, AnswerTally, Response, ResponseTally, Round
+from .models import Answer, AnswerTally, HiddenAnswer, Response, ResponseTally, Round
 from .periods import Period
 from .questionnaires import MISSING_CODES, load_questionnaires
 from .scoring import GradeAggregate, ShareAggregate
@@ -172,13 +172,41 @@ def populations(questionnaire: str, periods: Sequence[Period]) -> dict[str, int]
 
 def free_texts(item: str, period: Period, quarters: Sequence[str] | None = None) -> list[str]:
     """The free-text answers to one item in one period (only those of ``quarters`` when given), newest
-    first. Callers check the group's n."""
-    query = _answers_in([item], _period_column(period) == str(period))
+    first, without the ones a manager hid. Callers check the group's n."""
+    return [entry.text for entry in free_text_entries([item], period, quarters)]
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """One shown free-text answer: what a manager needs to read it and, if it names a person, to hide it."""
+
+    response_id: int
+    item: str
+    text: str
+    quarter: str
+
+
+def free_text_entries(items: Sequence[str], period: Period, quarters: Sequence[str] | None = None, *,
+                      search: str | None = None, grade_item: str | None = None,
+                      grade: int | None = None) -> list[FreeText]:
+    """The free-text answers to `items` in one period, newest first, never a hidden one (HiddenAnswer);
+    only those holding `search` (any case) and, with `grade`, of responses that gave `grade_item` that grade."""
+    query = _answers_in(items, _period_column(period) == str(period))
     if quarters is not None:
         query = query.where(Response.quarter.in_(list(quarters)))
-    return list(db.session.scalars(
-        query.with_only_columns(Answer.text).where(Answer.text.is_not(None)).order_by(Answer.response_id.desc())
-    ))
+    hidden = select(HiddenAnswer.item).where(HiddenAnswer.response_id == Answer.response_id,
+                                             HiddenAnswer.item == Answer.item).exists()
+    query = query.where(Answer.text.is_not(None), ~hidden)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Answer.text.ilike(f"%{escaped}%", escape="\\"))
+    if grade is not None and grade_item:
+        given = aliased(Answer)
+        query = query.join(given, and_(given.response_id == Answer.response_id, given.item == grade_item,
+                                       given.value == grade))
+    rows = db.session.execute(query.with_only_columns(Answer.response_id, Answer.item, Answer.text, Response.quarter)
+                              .order_by(Answer.response_id.desc(), Answer.item))
+    return [FreeText(*row) for row in rows]
 
 
 def _period_column(period: Period):

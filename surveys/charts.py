@@ -19,7 +19,6 @@ Choices made here:
 from __future__ import annotations
 
 import io
-import math
 import textwrap
 import threading
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ if TYPE_CHECKING:  # charts draw results; they never query (DESIGN: charts → s
 
 FORMATS = ("png", "svg", "pdf")
 WIDTH_IN, HEIGHT_IN, PNG_DPI = 9.0, 5.0, 120  # PNG: 1080 × 600 pixels
+# A value label closer to the norm line than this share of the axis is moved this many points away from it.
+LABEL_CLEARANCE, LABEL_SHIFT_PT = 0.05, 11.0
 TOO_FEW_TEXT, NO_RESPONSE_TEXT = "te weinig respons", "geen respons"
 WITHHELD_TEXT = "nog niet vrijgegeven"
 DATA_PROBLEM_TEXT = "gegevensfout: meer reacties dan N"
@@ -93,7 +94,7 @@ def kpi_chart(history: list[KpiReport], fmt: str) -> bytes:
     import matplotlib
 
     with _LOCK, matplotlib.rc_context(_STYLE):
-        figure = _draw(history)
+        figure = _draw(drawn_history(history))
         buffer = io.BytesIO()
         if fmt == "png":
             _save_png(figure, buffer)
@@ -183,19 +184,17 @@ def _tick_label(report: KpiReport) -> str:
 
 
 def _y_range(history: list[KpiReport]) -> tuple[float, float]:
-    """0-100 % for shares; for grades whole numbers around the norm and every interval, within 1-10."""
-    if _is_share(history[0]):
-        return _scale_limits(history[0])
-    values = [float(report.result.norm.exact) for report in history]
-    for report in history:
-        point, interval = _point(report), _interval(report)
-        values += [point] if point is not None else []
-        values += list(interval) if interval else []
-    low = max(1, math.floor(min(values) - 0.5))
-    high = min(10, math.ceil(max(values) + 0.5))
-    while high - low < 3:  # a narrow axis would make small differences look dramatic
-        low, high = (low - 1, high) if low > 1 else (low, high + 1)
-    return float(low), float(high)
+    """The whole scale: 0-100 % for shares, 1-10 for grades. One fixed range means every grade chart on a
+    page (and in the PDF) can be compared at a glance, and a small change never looks dramatic."""
+    return _scale_limits(history[0])
+
+
+def drawn_history(history: list[KpiReport]) -> list[KpiReport]:
+    """The half-years a chart draws: from the first one with a response on (never columns of "geen respons"
+    for the time before the service measured anything); the newest always stays."""
+    first = next((i for i, report in enumerate(history) if report.result.n > 0 or report.responses > 0),
+                 len(history) - 1)
+    return history[first:]
 
 
 # --- drawing ------------------------------------------------------------------------------------------------
@@ -249,7 +248,7 @@ def _draw(history: list[KpiReport]) -> Figure:
         elif report.data_problem:  # more responses than N: no verdict to draw
             _draw_gap(ax, x, DATA_PROBLEM_TEXT, gap_height, crowded)
         else:
-            verdicts.add(_draw_point(ax, x, report))
+            verdicts.add(_draw_point(ax, x, report, norms[x]))
 
     legend = [(_legend_marker(style), style.label) for v, style in VERDICT_STYLES.items() if v in verdicts]
     legend.append((norm_line, norm_label(last)))
@@ -289,7 +288,17 @@ def _legend_marker(style: VerdictStyle) -> Line2D:
     return Line2D([], [], **_marker_style(style))
 
 
-def _draw_point(ax, x: int, report: KpiReport) -> str:
+def _label_offset(ax, point: float, norm: float) -> float:
+    """Points to move a value label up or down so it never sits on the norm line: zero when the point is
+    clear of it, else away from the line (above when the point is on or above it)."""
+    low, high = ax.get_ylim()
+    clear = (high - low) * LABEL_CLEARANCE
+    if abs(point - norm) >= clear:
+        return 0.0
+    return LABEL_SHIFT_PT if point >= norm else -LABEL_SHIFT_PT
+
+
+def _draw_point(ax, x: int, report: KpiReport, norm: float) -> str:
     """The point estimate with its interval (when there is one) and its value beside it; returns the
     verdict it was drawn as."""
     verdict = report.result.verdict if report.result.verdict in VERDICT_STYLES else UNDECIDED
@@ -301,7 +310,8 @@ def _draw_point(ax, x: int, report: KpiReport) -> str:
                 markeredgewidth=2, zorder=3, gid=f"interval-{report.period}")
     ax.plot([x], [point], zorder=3, gid=f"point-{report.period}", **_marker_style(style))
     ax.annotate(format_value(report, report.result.share if _is_share(report) else report.result.mean),
-                (x, point), xytext=(10, 0), textcoords="offset points", ha="left", va="center",
+                (x, point), xytext=(10, _label_offset(ax, point, norm)), textcoords="offset points", ha="left",
+                va="center",
                 fontsize=10, fontweight="bold", color=INK, zorder=4,
                 bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     return verdict

@@ -20,6 +20,14 @@ def nl_percent(value: float | None, decimals: int = 0) -> str:
     return f"{value * 100:.{decimals}f}".replace(".", ",") + " %"
 
 
+def nl_signed(value: float, decimals: int = 2) -> str:
+    """A change with its sign, as Dutch print writes it: "+0,47", "−0,20" (a real minus sign), "0,00"."""
+    text = nl_number(abs(value), decimals)
+    if text == nl_number(0.0, decimals):
+        return text
+    return ("+" if value > 0 else "\u2212") + text
+
+
 def kpi_value(value: float | None, statistic: str) -> str:
     """A mean as a grade (7,35) or a share as a percentage (62,3 %)."""
     return nl_percent(value, 1) if statistic == "share" else nl_number(value)
@@ -39,6 +47,7 @@ def norm_text(norm, statistic: str) -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(nl_number)
     app.add_template_filter(nl_percent)
+    app.add_template_filter(nl_signed)
     app.add_template_global(kpi_value)
     app.add_template_global(norm_text)
     app.add_template_global(kpi_figures)

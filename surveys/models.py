@@ -150,6 +150,17 @@ class Answer(db.Model):
     response: Mapped[Response] = relationship(back_populates="answers")
 
 
+class HiddenAnswer(db.Model):
+    """A free-text answer a manager hid because it names a person: no channel shows its text again. Its own
+    table, so the hot answer table keeps its shape; the answer goes when its response does."""
+
+    __tablename__ = "hidden_answer"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
+    item: Mapped[str] = mapped_column(String(40), primary_key=True)
+    hidden_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AnswerTally(db.Model):
     """How often each answer was given to an item in a quarter: kept up to date in the transaction that
     stores the answers, so a report reads a few hundred rows at any number of responses. Half-years

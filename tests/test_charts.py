@@ -68,11 +68,13 @@ def test_svg_shows_each_period_its_n_the_norm_and_the_gaps(gemeente_history):
 
     assert "Gemeentewaardering voor de samenwerking" in texts
     assert "norm > 7" in texts
-    for period in ("2024-H2", "2025-H1", "2025-H2", "2026-H1"):
+    for period in ("2025-H1", "2025-H2", "2026-H1"):
         assert period in texts
+    # 2024-H2, before the first response, is not drawn: no column of "geen respons" for a time before the
+    # service measured anything (issue 17).
+    assert "2024-H2" not in texts and "geen respons" not in texts
     assert {"n = 4", "n = 5", "8,0", "7,4"} <= set(texts)  # the visible periods: n and mean
     assert "te weinig respons" in texts  # 2025-H2
-    assert "geen respons" in texts  # 2024-H2
     assert texts.count("indicatief") == 2
     ids = svg_ids(svg)
     assert {"point-2025-H1", "interval-2025-H1", "point-2026-H1", "interval-2026-H1"} <= ids
@@ -98,7 +100,8 @@ def test_share_kpi_in_percentages(app):
         history = kpi_history("client_self_reliance", until=parse_period("2026-H1"), count=2)
     texts = svg_texts(kpi_chart(history, "svg"))
 
-    assert {"norm > 70 %", "80 %", "n = 10", "0 %", "100 %", "geen respons"} <= set(texts)
+    assert {"norm > 70 %", "80 %", "n = 10", "0 %", "100 %"} <= set(texts)
+    assert "geen respons" not in texts and "2025-H2" not in texts  # before the first response
 
 
 def test_png_and_pdf(gemeente_history):

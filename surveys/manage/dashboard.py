@@ -23,8 +23,19 @@ VERDICTS = {
     "te_weinig_respons": ("–", "Te weinig respons"),
     publication.WITHHELD: ("…", publication.WITHHELD_TEXT),
 }
+# Trend verdict → the words a manager reads first, before the figure; the same words as the PDF
+# (report_pdf.TRENDS). "geen duidelijke verandering" is honest about an interval that holds zero: the change
+# may be chance, where "gelijk" would claim more than the data shows.
 TRENDS = {"stijging": "gestegen", "daling": "gedaald", "niet_te_onderscheiden": "geen duidelijke verandering",
-          "gelijk": "gelijk"}
+          "gelijk": "gelijk gebleven"}
+
+
+def running_text(period: Period, today: date) -> str | None:
+    """"loopt nog, nog 12 dagen" for a period that has not ended yet, else None: its figures can still change."""
+    if today > period.end:
+        return None
+    days = (period.end - today).days + 1
+    return f"loopt nog, nog {days} {'dag' if days == 1 else 'dagen'}"
 
 
 def period_choices(today: date, half_years: int = 8) -> list[Period]:
@@ -67,6 +78,7 @@ def _dashboard_page(period: Period, error: str | None, status: int):
     return render_template("manage/dashboard.html", period=period, reports=kpi_results(period), error=error,
                            choices=period_choices(today), verdicts=VERDICTS, trends=TRENDS,
                            releasable=releasable(period, today), groups=GROUPS, release_form=ReleaseForm(),
+                           running=running_text(period, today),
                            withheld_text=publication.WITHHELD_TEXT), status
 
 

@@ -1,9 +1,11 @@
 """One page per KPI: the result with its chart, the breakdown by background, the item summaries of
 its questionnaire and, for managers, the free-text answers where the group is large enough."""
 
+from dataclasses import dataclass
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from .. import charts, periods
 from ..auth import ROLE_RANK, role_required
@@ -11,8 +13,10 @@ from ..periods import half_year_of
 from ..questionnaires import load_questionnaire
 from ..services import audit
 from ..services.reports import (
+    GROUPS,
     ReportError,
     free_text_answers,
+    hide_free_text,
     item_summaries,
     kpi_breakdown,
     kpi_history,
@@ -23,7 +27,37 @@ from ..services.reports import (
 from . import bp
 from .dashboard import TRENDS, VERDICTS, selected_period
 
+TEXTS_PER_PAGE = 25
 CHART_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+
+# A scoring method code (scoring.base: "t", "t-moderated-fpc", "wilson-fpc", "descriptive") in words: the base
+# method, then what each suffix adds. Managers never see the codes.
+METHOD_BASES = {
+    "t": "Gemiddelde met een 95%-betrouwbaarheidsinterval",
+    "wilson": "Aandeel met een 95%-betrouwbaarheidsinterval",
+    "descriptive": "Alleen beschrijvend: geen interval, de cijfers zijn precies zoals geteld",
+}
+METHOD_SUFFIXES = {
+    "moderated": "met een voorzichtige schatting van de spreiding, omdat er weinig antwoorden zijn",
+    "fpc": "rekening gehouden met de kleine groep waaruit de antwoorden komen",
+}
+
+
+def method_label(code: str | None) -> str:
+    """"t-moderated-fpc" → the method in plain Dutch; "–" when there is none."""
+    if not code:
+        return "–"
+    base, *suffixes = code.split("-")
+    extras = [METHOD_SUFFIXES[suffix] for suffix in suffixes if suffix in METHOD_SUFFIXES]
+    return "; ".join([METHOD_BASES.get(base, "Andere methode"), *extras]) + "."
+
+
+def answer_shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float | None]]:
+    """(label, count, share of all counted answers) for the bars next to the counts; None when nothing
+    was counted (a hidden group keeps its "minder dan" text elsewhere)."""
+    counted = all(isinstance(count, int) for _, count in rows)
+    total = sum(count for _, count in rows) if counted else 0
+    return [(label, count, count / total if total else None) for label, count in rows]
 
 
 def answer_rows(item, summary) -> list[tuple[str, int]]:
@@ -44,6 +78,31 @@ def _kpi_or_404(key: str):
     return kpi
 
 
+@dataclass(frozen=True)
+class TextFilters:
+    """The free-text list's GET parameters: ?zoek= (words), ?cijfer= (1-10), ?pagina= (from 1)."""
+
+    search: str = ""
+    grade: int | None = None
+    page: int = 1
+    error: str | None = None
+
+
+def text_filters() -> TextFilters:
+    """The free-text filters of the request; a value that is not a grade or a page number says so in Dutch."""
+    search = request.args.get("zoek", "").strip()[:100]
+    grade_text, page_text = request.args.get("cijfer", ""), request.args.get("pagina", "1")
+    if grade_text and not (grade_text.isdigit() and 1 <= int(grade_text) <= 10):
+        return TextFilters(search, error="Kies bij het cijfer een getal van 1 tot en met 10.")
+    if not (page_text.isdigit() and 1 <= int(page_text) <= 10_000):
+        return TextFilters(search, error="Het paginanummer moet een heel getal zijn, vanaf 1.")
+    return TextFilters(search, int(grade_text) if grade_text else None, int(page_text))
+
+
+class HideForm(FlaskForm):
+    """The "Verbergen" button of one free-text answer: the CSRF token; the answer comes in the form."""
+
+
 @bp.route("/kpi/<key>")
 @role_required("lezer")
 def kpi_page(key: str):
@@ -60,16 +119,39 @@ def kpi_page(key: str):
     breakdowns = {item.key: (item, kpi_breakdown(kpi, period, item.key))
                   for item in questionnaire.items if item.background}
     summaries = item_summaries(questionnaire, period)
-    texts = None
+    history = charts.drawn_history(kpi_history(kpi.key, until=half_year_of(period.start)))
+    texts, shown, filters = None, [], text_filters()
     may_read = ROLE_RANK[current_user.role] >= ROLE_RANK["manager"]
-    if may_read:
-        texts = free_text_answers(questionnaire, period)
+    if may_read and not filters.error:
+        texts = free_text_answers(questionnaire, period, search=filters.search, grade=filters.grade)
     if texts is not None:
         audit.record("free_text_viewed", actor=current_user.email, detail=f"{questionnaire.key} {period}")
+        shown = texts.entries[(filters.page - 1) * TEXTS_PER_PAGE:filters.page * TEXTS_PER_PAGE]
+    error = error or filters.error
     return render_template("manage/kpi.html", kpi=kpi, period=period, error=error, report=report,
                            questionnaire=questionnaire, breakdowns=breakdowns, summaries=summaries,
                            texts=texts, may_read=may_read, verdicts=VERDICTS,
-                           trends=TRENDS, answer_rows=answer_rows), 400 if error else 200
+                           trends=TRENDS, answer_rows=answer_rows, answer_shares=answer_shares,
+                           method_label=method_label, history=history, groups=GROUPS, filters=filters,
+                           shown_texts=shown, per_page=TEXTS_PER_PAGE, hide_form=HideForm()), 400 if error else 200
+
+
+@bp.route("/kpi/<key>/open-antwoorden/verbergen", methods=["POST"])
+@role_required("manager")
+def hide_text(key: str):
+    """Hide one free-text answer that names a person (form field antwoord = "<response id>-<item>"): no channel
+    shows it again. The audit log says who hid which answer, never its text."""
+    kpi = _kpi_or_404(key)
+    if not HideForm().validate_on_submit():
+        abort(400, "Het formulier is verlopen. Laad de pagina opnieuw en probeer het nog eens.")
+    response_id, _, item = request.form.get("antwoord", "").partition("-")
+    questionnaire = load_questionnaire(kpi.questionnaire)
+    if not response_id.isdigit() or not hide_free_text(questionnaire, int(response_id), item,
+                                                        by=current_user.email):
+        abort(400, "Dit open antwoord bestaat niet (meer). Laad de pagina opnieuw.")
+    flash("Het open antwoord is verborgen. Het staat nergens meer.")
+    return redirect(url_for("manage.kpi_page", key=key, periode=request.args.get("periode") or None,
+                            _anchor="open-antwoorden"), code=303)
 
 
 @bp.route("/kpi/<key>/grafiek.<fmt>")
@@ -82,8 +164,7 @@ def kpi_chart(key: str, fmt: str):
     period, error = selected_period(periods.today())
     if error:
         abort(400)
-    until = period if period.is_half_year else None
-    history = kpi_history(kpi.key, until=until)
+    history = kpi_history(kpi.key, until=half_year_of(period.start))  # a quarter: never a later half-year
     response = Response(charts.kpi_chart(history, fmt), mimetype=CHART_TYPES[fmt])
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="{kpi.key}-{period}.{fmt}"'

@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import aggregates, scoring
+from ..extensions import db
+from ..models import Answer, HiddenAnswer
 from ..periods import Period, half_year_of, parse_period, today
 from ..questionnaires import Kpi, Questionnaire, load_questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
-from . import publication
+from . import audit, publication, transaction
 from .kpi_catalogue import catalogue
 
 # Who answers each questionnaire, as the reports and the downloads page name them.
@@ -349,17 +351,53 @@ def choice_summary(item, tally: dict, min_n: int, forced=frozenset()) -> ChoiceS
                          distribution={code: None if code in hidden else count for code, count in distribution.items()})
 
 
-def free_text_answers(questionnaire: Questionnaire, period: Period) -> dict[str, tuple] | None:
-    """The free-text answers per open item, newest first, where they may be read: the period is published
-    and has at least the minimum n of responses; None otherwise."""
+@dataclass(frozen=True)
+class FreeTextView:
+    """The free-text answers a manager may read in a period, after the page's search and grade filter."""
+
+    entries: list[aggregates.FreeText]
+    shown_quarters: set[str]  # the quarters a comment may be dated to (published, with at least min n)
+
+
+def free_text_answers(questionnaire: Questionnaire, period: Period, *, search: str | None = None,
+                      grade: int | None = None) -> FreeTextView | None:
+    """The free-text answers of the open items, newest first, where they may be read: the period is published
+    and has at least the minimum n of responses; None otherwise. Hidden answers are never in it."""
     if not publication.is_published(questionnaire.key, period):
         return None
     responses = aggregates.response_counts(questionnaire.key, [period]).get(str(period), 0)
     if responses < questionnaire.min_n:
         return None
     quarters = included_response_quarters(questionnaire, period)
-    return {item.key: (item, aggregates.free_texts(item.key, period, quarters))
-            for item in questionnaire.items if item.type == "open"}
+    grade_item = next((item.key for item in questionnaire.items if item.type == "grade"), None)
+    entries = aggregates.free_text_entries([item.key for item in questionnaire.items if item.type == "open"],
+                                           period, quarters, search=search, grade_item=grade_item, grade=grade)
+    return FreeTextView(entries, datable_quarters(questionnaire, period))
+
+
+def datable_quarters(questionnaire: Questionnaire, period: Period) -> set[str]:
+    """The quarters of `period` a free-text answer may be dated to: published ones with at least the minimum
+    n of responses (DESIGN.md §6: never a finer date, and never a period too small to show)."""
+    if not period.is_half_year or not nested(questionnaire, period):
+        return set()
+    quarters = publication.quarters_of(period)
+    sizes = aggregates.response_counts(questionnaire.key, quarters)
+    published = publication.published_periods(questionnaire.key, quarters)
+    return {str(q) for q in quarters if str(q) in published and sizes.get(str(q), 0) >= questionnaire.min_n}
+
+
+def hide_free_text(questionnaire: Questionnaire, response_id: int, item: str, *, by: str) -> bool:
+    """Hide one free-text answer of `questionnaire` for good (it names a person); False when there is no such
+    answer. Audited without its text: the log must not keep what was hidden."""
+    open_items = {entry.key for entry in questionnaire.items if entry.type == "open"}
+    answer = db.session.get(Answer, (response_id, item)) if item in open_items else None
+    if answer is None or answer.text is None or answer.response.questionnaire != questionnaire.key:
+        return False
+    with transaction():
+        db.session.merge(HiddenAnswer(response_id=response_id, item=item))
+        audit.record("free_text_hidden", actor=by, detail=f"{questionnaire.key} reactie {response_id} vraag {item}",
+                     commit=False)
+    return True
 
 
 def included_response_quarters(questionnaire: Questionnaire, period: Period) -> list[str] | None:

@@ -3,9 +3,11 @@ WCAG 2.0/2.1 A and AA on a phone and on a desktop, no sideways scrolling and not
 with the text at 200 %, and a screenshot of each at both sizes for a person to look at. The staff pages
 (login, dashboard, KPI page and the other management pages) pass the same axe rules."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from surveys import periods
@@ -206,3 +208,38 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
     found["/beheer/vragenlijsten with errors"] = axe_violations(page)
     assert {name: lines for name, lines in found.items() if lines} == {}, "\n".join(
         f"{name}:\n" + "\n".join(lines) for name, lines in found.items() if lines)
+
+
+A4_CONTENT_PX = 703  # 210 mm less 2 × 12 mm of @page margin = 186 mm, at 96 CSS px per inch
+
+
+def test_a_manager_prints_the_dashboard_on_a4_and_the_kpi_page_of_an_ended_half_year_passes_axe(
+        site, beheerder, new_page):
+    """Issue 17: printing cut off the verdict and trend columns and printed the menu. In print media at the
+    width of an A4 page every column of the KPI table lies on the page and the menu is gone; the PDF of the
+    print view holds every column heading. The KPI page of an ended half-year (contents, percentages with bars,
+    the chart's table, free text with its filters and buttons) has no axe violations."""
+    page = new_page(DESKTOP)
+    page.goto(f"{site.url}/beheer/inloggen")
+    page.fill("#email", beheerder)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Inloggen')")
+    page.wait_for_url(f"{site.url}/beheer/")
+    ended = half_year_of(periods.today()).previous()
+    assert page.goto(f"{site.url}/beheer/kpi/client_support?periode={ended}").status == 200
+    assert axe_violations(page) == []
+    screenshot(page, "staff-kpi-ended-half-year")
+    page.goto(f"{site.url}/beheer/?periode={ended}")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": A4_CONTENT_PX, "height": 1000})
+    assert not page.locator(".manage-nav").is_visible()
+    assert not page.locator(".period-picker").is_visible()
+    for cell in page.locator(".kpi-table th, .kpi-table td").all():
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= A4_CONTENT_PX + 1, cell.inner_text()
+    screenshot(page, "staff-dashboard-print")
+    pdf = page.pdf(format="A4")
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    for heading in ("KPI", "Waarde", "interval", "Norm", "Respons", "Oordeel", "Trend"):  # "95%-" may wrap
+        assert heading in text, heading
+    assert "Uitloggen" not in text
