@@ -334,7 +334,7 @@ def test_a_beheerder_copies_the_client_questionnaire_publishes_it_and_it_is_answ
     answers["jeugd_school"] = "4"
     for item, value in answers.items():
         respondent.check(f"#{item}-{value}")
-    respondent.click("button[type=submit]")
+    respondent.click("button.button[type=submit]")  # the send button, not the language button
     respondent.wait_for_url(f"{site.url}/bedankt")
 
     response_id = last_response_id(site)
