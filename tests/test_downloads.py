@@ -163,29 +163,40 @@ def test_the_workbook_download_holds_the_expected_cells(stored, client):
     assert reply.status_code == 200
     assert reply.headers["Content-Disposition"] == f'attachment; filename="waardering-{PERIOD}.xlsx"'
     workbook = load_workbook(io.BytesIO(reply.data))
-    assert workbook.sheetnames == ["KPI's", "client", "partner", "gemeente", "medewerker"]
+    assert workbook.sheetnames == ["KPI's", "Cliënt", "Partners", "Gemeente", "Medewerkers"]
     sheet = workbook["KPI's"]
     header = [cell.value for cell in sheet[1]]
+    assert header[:5] == ["KPI", "Periode", "Soort uitkomst", "Aantal antwoorden", "Uitkomst"]
+    assert sheet.auto_filter.ref == f"A1:R{sheet.max_row}"
     rows = {row[0]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)}
-    partner = rows["partner_cooperation"]
-    assert (partner["n"], partner["mean_or_share"], partner["ci_low"], partner["ci_high"]) == (5, 7.6, 6.3668, 8.8332)
-    assert (partner["verdict"], partner["responses"], partner["population"], partner["response_rate"]) == \
-        ("niet_te_onderscheiden", 5, 10, 0.5)
-    gemeente = rows["gemeente_cooperation"]
+    partner = rows["Partnerwaardering voor de samenwerking"]
+    assert (partner["Aantal antwoorden"], partner["Uitkomst"], partner["95%-interval van"],
+            partner["95%-interval tot"]) == (5, 7.6, 6.3668, 8.8332)
+    assert (partner["Oordeel"], partner["Ingevulde vragenlijsten"], partner["Populatie"], partner["Respons"]) == \
+        ("niet te onderscheiden van de norm", 5, 10, 0.5)
+    gemeente = rows["Gemeentewaardering voor de samenwerking"]
     # A hidden group: neither its n nor its response count (DESIGN.md §6).
-    assert (gemeente["n"], gemeente["suppressed"], gemeente["verdict"]) == (None, True, "te_weinig_respons")
-    assert gemeente["responses"] is None and gemeente["response_rate"] is None
-    assert gemeente["mean_or_share"] is None and gemeente["ci_low"] is None and gemeente["ci_high"] is None
-    staff = rows["staff_house_in_order"]
-    assert (staff["mean_or_share"], staff["ci_low"], staff["ci_high"], staff["verdict"]) == \
-        (8, 6.2784, 9.7216, "niet_te_onderscheiden")
-    assert rows["client_self_reliance"]["mean_or_share"] == 0.8
-    items = workbook["partner"]
+    assert (gemeente["Aantal antwoorden"], gemeente["Verborgen (te weinig respons)"], gemeente["Oordeel"]) == \
+        (None, "ja", "te weinig respons")
+    assert gemeente["Ingevulde vragenlijsten"] is None and gemeente["Respons"] is None
+    assert gemeente["Uitkomst"] is None and gemeente["95%-interval van"] is None
+    staff = rows["Waardering van medewerkers en management voor huis op orde"]
+    assert (staff["Uitkomst"], staff["95%-interval van"], staff["95%-interval tot"], staff["Oordeel"]) == \
+        (8, 6.2784, 9.7216, "niet te onderscheiden van de norm")
+    assert rows["Cliënten die na de hulp zelf weer verder kunnen"]["Uitkomst"] == 0.8
+    items = workbook["Partners"]
     columns = [cell.value for cell in items[1]]
-    p2 = {row[columns.index("answer")]: dict(zip(columns, row, strict=True))
-          for row in items.iter_rows(min_row=2, values_only=True) if row[columns.index("item")] == "P2"}
-    assert {answer: p2[answer]["count"] for answer in (5, 4, 3, 2, 1)} == {5: 1, 4: 2, 3: 1, 2: 1, 1: 0}
-    assert p2[5]["agree_share"] == 0.6 and p2[5]["n"] == 5
+    p2 = {row[columns.index("Antwoord")]: dict(zip(columns, row, strict=True))
+          for row in items.iter_rows(min_row=2, values_only=True) if row[columns.index("Vraagnummer")] == "P2"}
+    assert {answer: p2[answer]["Aantal"] for answer in p2} == {
+        "Helemaal mee eens": 1, "Mee eens": 2, "Niet mee eens en niet mee oneens": 1, "Niet mee eens": 1,
+        "Helemaal niet mee eens": 0, "Weet ik niet": 0}
+    assert p2["Mee eens"]["Aandeel (helemaal) eens"] == 0.6 and p2["Mee eens"]["Aantal antwoorden"] == 5
+    # No code left for people to decode: no snake_case key, no True/False, no method name.
+    cells = {value for sheet in workbook for row in sheet.iter_rows(values_only=True) for value in row}
+    assert not {value for value in cells if isinstance(value, str) and "_" in value}
+    assert not {value for value in cells if isinstance(value, bool)}
+    assert not cells & {"t-moderated-fpc", "wilson", "descriptive", "mean", "share", "agree", "grade"}
 
 
 def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_decimal_commas(stored, client):
@@ -193,23 +204,28 @@ def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_
     dutch = client.get(f"/beheer/downloads/kpi-resultaten-excel-nl.csv?periode={PERIOD}")
     assert dutch.status_code == 200 and dutch.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert dutch.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}-excel-nl.csv"'
-    assert dutch.data.startswith(BOM + b"kpi;label;period;")
-    rows = by_kpi(read_csv(dutch.data, ";"))
-    assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_low"],
-            rows["partner_cooperation"]["response_rate"]) == ("7,6", "6,3668", "0,5")
-    assert rows["gemeente_cooperation"]["mean_or_share"] == "" and rows["gemeente_cooperation"]["n"] == ""
-    assert rows["gemeente_cooperation"]["responses"] == ""  # a hidden group's size is never shown
+    assert dutch.data.startswith(BOM + b"KPI;Periode;Soort uitkomst;Aantal antwoorden;Uitkomst;")
+    rows = {row["KPI"]: row for row in read_csv(dutch.data, ";")}
+    partner = rows["Partnerwaardering voor de samenwerking"]
+    assert (partner["Uitkomst"], partner["95%-interval van"], partner["Respons"], partner["Oordeel"],
+            partner["Uitkomst haalt de norm"]) == ("7,6", "6,3668", "0,5", "niet te onderscheiden van de norm", "ja")
+    gemeente = rows["Gemeentewaardering voor de samenwerking"]
+    assert gemeente["Uitkomst"] == "" and gemeente["Aantal antwoorden"] == ""
+    assert gemeente["Ingevulde vragenlijsten"] == ""  # a hidden group's size is never shown
 
     international = client.get(f"/beheer/downloads/kpi-resultaten.csv?periode={PERIOD}")
     assert international.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}.csv"'
-    assert international.data.startswith(BOM + b"kpi,label,period,")
-    rows = by_kpi(read_csv(international.data, ","))
-    assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_high"]) == ("7.6", "8.8332")
+    assert international.data.startswith(BOM + b"KPI,Periode,")
+    rows = {row["KPI"]: row for row in read_csv(international.data, ",")}
+    partner = rows["Partnerwaardering voor de samenwerking"]
+    assert (partner["Uitkomst"], partner["95%-interval tot"]) == ("7.6", "8.8332")
 
     items = read_csv(client.get(f"/beheer/downloads/partner/vragen-excel-nl.csv?periode={PERIOD}").data, ";")
-    p2_agree = [row for row in items if row["item"] == "P2" and row["answer"] == "5"]
-    assert [(row["count"], row["agree_share"]) for row in p2_agree] == [("1", "0,6")]
-    assert read_csv(client.get(f"/beheer/downloads/partner/vragen.csv?periode={PERIOD}").data, ",")[0]["n"] == "5"
+    p2_agree = [row for row in items if row["Vraagnummer"] == "P2" and row["Antwoord"] == "Helemaal mee eens"]
+    assert [(row["Aantal"], row["Aandeel (helemaal) eens"], row["Verborgen (te weinig respons)"])
+            for row in p2_agree] == [("1", "0,6", "nee")]
+    international_items = read_csv(client.get(f"/beheer/downloads/partner/vragen.csv?periode={PERIOD}").data, ",")
+    assert international_items[0]["Aantal antwoorden"] == "5"
 
     raw_reply = client.get(f"/beheer/downloads/partner/antwoorden.csv?periode={PERIOD}")
     assert raw_reply.is_streamed  # read from the database while it is sent

@@ -106,7 +106,7 @@ def kpi_results_csv(dialect: str):
     period = _period()
     suffix, name = CSV_VARIANTS[dialect]
     # The CSV writers stream rows computed here and now: their generators need no context.
-    body = exports.kpi_results_csv(kpi_results(period), dialect=dialect)
+    body = exports.kpi_results_csv(kpi_results(period), dialect=dialect, for_people=True)
     return attachment(body, CSV_TYPE, f"kpi-resultaten-{period}{suffix}.csv",
                        f"kpi-resultaten {name} {period}")
 
@@ -119,7 +119,8 @@ def item_summaries_csv(questionnaire: str, dialect: str):
     period = _period()
     definition = _questionnaire_or_404(questionnaire, period)
     suffix, name = CSV_VARIANTS[dialect]
-    body = exports.item_summaries_csv(definition, period, item_summaries(definition, period), dialect=dialect)
+    body = exports.item_summaries_csv(definition, period, item_summaries(definition, period), dialect=dialect,
+                                       for_people=True)
     return attachment(body, CSV_TYPE, f"vragen-{questionnaire}-{period}{suffix}.csv",
                        f"vragen {questionnaire} {name} {period}")
 
