@@ -89,13 +89,18 @@ SHEET_NAMES = {"client": "Cliënt", "medewerker": "Medewerkers", "partner": "Par
 _QUESTION_NUMBER = re.compile(r"[A-Z]+[0-9]+")  # P1, C12; background questions have named keys (help_from)
 
 
+def question_number(key: str) -> str | None:
+    """The item key people may see: a question number (P1); a named key (help_from) is a code, so None."""
+    return key if _QUESTION_NUMBER.fullmatch(key) else None
+
+
 def _in_words(column: str, value: object) -> object:
     """A cell for people: yes/no for a flag, words for a code (an unknown code stays as it is), and the
     question number only where the key is one (a named key is a code; the question's text says what it is)."""
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if column == "item":
-        return value if _QUESTION_NUMBER.fullmatch(value) else None
+        return question_number(value)
     return WORDS.get(column, {}).get(value, value) if isinstance(value, str) else value
 
 

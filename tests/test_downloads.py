@@ -292,3 +292,64 @@ def test_a_raw_download_left_unread_does_not_carry_its_user_into_the_next_reques
     assert anonymous.status_code == 302 and "/beheer/inloggen" in anonymous.headers["Location"]
     # and the stream still works afterwards
     assert PARTNER_TEXT in [row["P8"] for row in read_csv(unread.get_data(), ",")]
+
+
+def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """(level, title, page number) of every bookmark."""
+    entries = []
+
+    def walk(items, level):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                entries.append((level, item.title, reader.get_destination_page_number(item) + 1))
+    walk(reader.outline, 0)
+    return entries
+
+
+def test_the_report_says_in_words_how_it_was_measured_and_what_each_question_got(stored, app):
+    with app.app_context():
+        data = halfyear_report_pdf(PERIOD, made_on=date(2026, 7, 12))
+    pages = pdf_pages(data)
+    everything = " ".join(pages)
+    # "pagina X van Y" under every page after the cover.
+    assert len(pages) == 8 and "pagina" not in pages[0]
+    assert [page[-len("pagina 2 van 8"):] for page in pages[1:]] == [f"pagina {n} van 8" for n in range(2, 9)]
+    # The summary in sentences, KPIs by name: three KPIs have the norm inside their interval, the gemeente
+    # has 2 answers (minimum 3), and C1-C3 have none (the cliënt forms answered C4 only).
+    assert ("Samenvatting Bij Cliënten die na de hulp zelf weer verder kunnen, Partnerwaardering voor de "
+            "samenwerking en Waardering van medewerkers en management voor huis op orde kunnen we niet zeggen of "
+            "de norm gehaald is: de norm ligt binnen het 95%-interval. Bij Gemeentewaardering voor de samenwerking "
+            "waren er te weinig reacties om iets te zeggen. Voor Cliëntwaardering voor de hulp van het Sociaal "
+            "Team, Cliëntwaardering voor het halen van de doelen en Cliëntwaardering voor de samenwerking tussen "
+            "organisaties (coördinatie van zorg) kwamen geen reacties binnen.") in pages[0]
+    # The method: the partner round's dates, the channel, the minimum n.
+    assert ("Partners: gemeten van 5 januari 2026 tot en met 1 maart 2026. Reacties kwamen binnen via een "
+            "papieren formulier. Cijfers tonen we vanaf 5 reacties.") in everything
+    assert "Gemeente: gemeten zonder meetronde (alleen open link of papier)." in everything
+    assert "Cijfers tonen we vanaf 3 reacties." in everything
+    # Results per question: P1 = 6, 7, 8, 8, 9 and P2 = 5, 4, 4, 3, 2 worked out by hand.
+    assert ("P1. Wat vindt u van de samenwerking met het Sociaal Team in het afgelopen halfjaar? Geef een "
+            "rapportcijfer van 1 tot 10. Antwoord Aantal Procent (van 5) 1 0 0 % 2 0 0 % 3 0 0 % 4 0 0 % 5 0 0 % "
+            "6 1 20 % 7 1 20 % 8 2 40 % 9 1 20 % 10 0 0 % Weet ik niet 0 telt niet mee") in everything
+    assert ("P2. Het Sociaal Team is goed bereikbaar voor ons. Antwoord Aantal Procent (van 5) Helemaal mee eens 1 "
+            "20 % Mee eens 2 40 % Niet mee eens en niet mee oneens 1 20 % Niet mee eens 1 20 % Helemaal niet mee "
+            "eens 0 0 %") in everything
+    assert "C4. Kunt u nu zelf weer verder? Antwoord Aantal Procent (van 5) Ja 4 80 % Een beetje 0 0 % Nee 1 20 %" \
+        in everything
+    # The gemeente's 2 answers: no counts; a background question is named by its text, not its key.
+    assert ("G1. Wat vindt u van de samenwerking met het Sociaal Team in het afgelopen halfjaar? Geef een "
+            "rapportcijfer van 1 tot 10. Te weinig antwoorden om deze vraag te tonen.") in everything
+    assert not {"respondent_role", "help_from", "organisation_type"} & set(re.findall(r"\w+", everything))
+
+    # What reportlab can do for accessibility: title, language, bookmarks that open with the document.
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    assert (reader.metadata.title, root["/Lang"], root["/PageMode"], root["/ViewerPreferences"]["/DisplayDocTitle"]) \
+        == (f"Waardering {PERIOD}", "nl-NL", "/UseOutlines", True)
+    assert outline(reader) == [
+        (0, "In het kort", 1), (0, "Samenvatting", 1), (0, f"KPI's in {PERIOD}", 2),
+        (1, "Respons per vragenlijst", 2), (1, "Zo is gemeten", 2), (1, "Zo leest u de cijfers", 3),
+        (1, "Grafieken per KPI", 3), (0, "Uitkomsten per vraag", 6), (1, "Cliënten", 6), (1, "Partners", 6),
+        (1, "Gemeente", 7), (1, "Medewerkers", 8)]
