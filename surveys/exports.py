@@ -57,8 +57,9 @@ RAW_COLUMNS = ("questionnaire_version", "period", "quarter", "channel")
 
 
 # --- files for people: Dutch headers, words instead of codes ------------------------------------------------
-# The downloads of the management pages are read by people; the CLI's ``report --format csv`` and the raw
-# export keep the machine columns above (DESIGN.md §10), so analysts still have the codes.
+# The workbook and the KPI-results CSV of the downloads page are read by people. The CLI's ``report --format
+# csv`` (DESIGN.md §10), the item summaries' CSV and the raw export keep the machine columns above, so
+# analysts and scripts still have the codes.
 KPI_HEADERS = {"label": "KPI", "period": "Periode", "statistic": "Soort uitkomst", "n": "Aantal antwoorden",
                "mean_or_share": "Uitkomst", "ci_low": "95%-interval van", "ci_high": "95%-interval tot",
                "norm": "Norm", "operator": "Norm gehaald bij", "verdict": "Oordeel",
@@ -262,18 +263,15 @@ def kpi_results_csv(reports: Iterable[KpiReport], *, dialect: str = "internation
 
 
 def item_summaries_csv(questionnaire: Questionnaire, period: Period | str, summaries: Mapping[str, object], *,
-                       dialect: str = "international", for_people: bool = False) -> Iterator[str]:
+                       dialect: str = "international") -> Iterator[str]:
     """The item summaries (``reports.item_summaries``) as CSV chunks: one row per item and answer option
-    with its count, and for agree items the share (helemaal) eens with its Wilson interval. ``for_people``
-    as in kpi_results_csv."""
+    with its count, and for agree items the share (helemaal) eens with its Wilson interval."""
     lines = _CsvLines(dialect)
-    columns = tuple(ITEM_HEADERS.values()) if for_people else ITEM_COLUMNS
 
     def chunks() -> Iterator[str]:
-        yield BOM + lines.line(columns)
+        yield BOM + lines.line(ITEM_COLUMNS)
         for row in _item_rows(questionnaire, period, summaries):
-            row = _for_people(row, ITEM_HEADERS) if for_people else row
-            yield lines.line(row[column] for column in columns)
+            yield lines.line(row[column] for column in ITEM_COLUMNS)
 
     return chunks()
 

@@ -119,8 +119,7 @@ def item_summaries_csv(questionnaire: str, dialect: str):
     period = _period()
     definition = _questionnaire_or_404(questionnaire, period)
     suffix, name = CSV_VARIANTS[dialect]
-    body = exports.item_summaries_csv(definition, period, item_summaries(definition, period), dialect=dialect,
-                                       for_people=True)
+    body = exports.item_summaries_csv(definition, period, item_summaries(definition, period), dialect=dialect)
     return attachment(body, CSV_TYPE, f"vragen-{questionnaire}-{period}{suffix}.csv",
                        f"vragen {questionnaire} {name} {period}")
 
