@@ -206,7 +206,8 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
     found["/beheer/vragenlijsten with errors"] = axe_violations(page)
     page.goto(f"{site.url}/beheer/papieren-formulieren")
     page.set_input_files("#file", files=[{"name": "papier.csv", "mimeType": "text/csv",
-                                          "buffer": b"date,P1\n2026-02-30,11\n"}])
+                                          "buffer": b"date,P1,P2,P3,P4,P5,P6,P7\n2026-02-30,7,4,4,4,4,4,4\n"
+                                                    b"2026-03-02,11,4,4,4,4,4,4\n"}])
     page.select_option("#questionnaire", "partner")
     page.click("button:has-text('Inlezen')")  # every bad line listed
     assert page.locator(".error-summary li").count() == 2
