@@ -56,6 +56,64 @@ ITEM_FORMATS = {"agree_share": PERCENT, "ci_low": PERCENT, "ci_high": PERCENT}
 RAW_COLUMNS = ("questionnaire_version", "period", "quarter", "channel")
 
 
+# --- files for people: Dutch headers, words instead of codes ------------------------------------------------
+# The workbook and the KPI-results CSV of the downloads page are read by people. The CLI's ``report --format
+# csv`` (DESIGN.md §10), the item summaries' CSV and the raw export keep the machine columns above, so
+# analysts and scripts still have the codes.
+KPI_HEADERS = {"label": "KPI", "period": "Periode", "statistic": "Soort uitkomst", "n": "Aantal antwoorden",
+               "mean_or_share": "Uitkomst", "ci_low": "95%-interval van", "ci_high": "95%-interval tot",
+               "norm": "Norm", "operator": "Norm gehaald bij", "verdict": "Oordeel",
+               "meets_norm": "Uitkomst haalt de norm", "suppressed": "Verborgen (te weinig respons)",
+               "indicative": "Indicatief (minder dan 30 antwoorden)", "method": "Rekenmethode",
+               "responses": "Ingevulde vragenlijsten", "population": "Populatie", "response_rate": "Respons",
+               "notes": "Opmerkingen"}  # the KPI key (snake_case) is left out: "KPI" names it in words
+ITEM_HEADERS = {"questionnaire": "Vragenlijst", "period": "Periode", "item": "Vraagnummer", "question": "Vraag",
+                "type": "Soort vraag", "answer_label": "Antwoord", "count": "Aantal", "n": "Aantal antwoorden",
+                "agree_share": "Aandeel (helemaal) eens", "ci_low": "95%-interval van",
+                "ci_high": "95%-interval tot", "suppressed": "Verborgen (te weinig respons)"}
+WORDS = {
+    "statistic": {"mean": "gemiddeld cijfer", "share": "aandeel"},
+    "operator": {">=": "gelijk aan of hoger dan de norm", ">": "hoger dan de norm"},
+    "verdict": {"boven_norm": "boven de norm", "onder_norm": "onder de norm",
+                "niet_te_onderscheiden": "niet te onderscheiden van de norm",
+                "te_weinig_respons": "te weinig respons", "niet_vrijgegeven": "nog niet vrijgegeven"},
+    "method": {"t": "t-toets", "t-fpc": "t-toets met eindige-populatiecorrectie",
+               "t-moderated": "t-toets met gematigde spreiding",
+               "t-moderated-fpc": "t-toets met gematigde spreiding en eindige-populatiecorrectie",
+               "wilson": "Wilson-interval", "wilson-fpc": "Wilson-interval met eindige-populatiecorrectie",
+               "descriptive": "beschrijvend (geen toets)"},
+    "type": {"grade": "rapportcijfer", "agree": "eens/oneens", "choice": "keuze", "open": "open vraag"},
+}
+SHEET_NAMES = {"client": "Cliënt", "medewerker": "Medewerkers", "partner": "Partners", "gemeente": "Gemeente"}
+
+
+_QUESTION_NUMBER = re.compile(r"[A-Z]+[0-9]+")  # P1, C12; background questions have named keys (help_from)
+
+
+def question_number(key: str) -> str | None:
+    """The item key people may see: a question number (P1); a named key (help_from) is a code, so None."""
+    return key if _QUESTION_NUMBER.fullmatch(key) else None
+
+
+def _in_words(column: str, value: object) -> object:
+    """A cell for people: yes/no for a flag, words for a code (an unknown code stays as it is), and the
+    question number only where the key is one (a named key is a code; the question's text says what it is)."""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if column == "item":
+        return question_number(value)
+    return WORDS.get(column, {}).get(value, value) if isinstance(value, str) else value
+
+
+def _for_people(row: Mapping[str, object], headers: Mapping[str, str]) -> dict[str, object]:
+    """A row keyed by Dutch header, its codes in words; columns without a header are left out."""
+    return {header: _in_words(column, row[column]) for column, header in headers.items()}
+
+
+def _people_formats(formats: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, str]:
+    return {headers[column]: number_format for column, number_format in formats.items() if column in headers}
+
+
 class ExportError(ValueError):
     """An export that cannot be made as asked; the message says why."""
 
@@ -185,17 +243,21 @@ def _item_rows(questionnaire: Questionnaire, period: Period | str,
 
 # --- CSV -------------------------------------------------------------------------------------------------
 
-def kpi_results_csv(reports: Iterable[KpiReport], *, dialect: str = "international") -> Iterator[str]:
+def kpi_results_csv(reports: Iterable[KpiReport], *, dialect: str = "international",
+                    for_people: bool = False) -> Iterator[str]:
     """The KPI results as CSV chunks: "international" (``,`` and ``7.5``) or "dutch" (``;`` and ``7,5``).
 
-    Shares, their norms and the response rate are fractions (0.7), as in the JSON report."""
+    Shares, their norms and the response rate are fractions (0.7), as in the JSON report. ``for_people``:
+    Dutch headers and words instead of codes (the downloads); else the machine columns (the CLI)."""
     lines = _CsvLines(dialect)  # a bad dialect fails here, before the first chunk
+    columns = tuple(KPI_HEADERS.values()) if for_people else KPI_COLUMNS
 
     def chunks() -> Iterator[str]:
-        yield BOM + lines.line(KPI_COLUMNS)
+        yield BOM + lines.line(columns)
         for report in reports:
             row = _kpi_row(report)
-            yield lines.line((row[column] for column in KPI_COLUMNS), _kpi_digits(report, 1, FIGURE_DIGITS))
+            row = _for_people(row, KPI_HEADERS) if for_people else row
+            yield lines.line((row[column] for column in columns), _kpi_digits(report, 1, FIGURE_DIGITS))
 
     return chunks()
 
@@ -228,30 +290,34 @@ def _xlsx_value(value: object, digits: int = FIGURE_DIGITS) -> object:
 
 
 def _write_sheet(sheet, columns: tuple[str, ...], rows: Iterable[tuple[Mapping, Mapping[str, str], int]]) -> None:
-    """A bold, frozen header row, then the rows; numbers stay numbers, with a format where one is given."""
-    from openpyxl.cell import WriteOnlyCell
+    """A bold, frozen header row with an autofilter, then the rows; numbers stay numbers, with a format where
+    one is given; each column as wide as its widest cell (within limits)."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    sheet.freeze_panes = "A2"  # a write-only sheet takes its layout before the first row
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(column) + 2)
     bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column)
+    sheet.append(columns)
+    for cell in sheet[1]:
         cell.font = bold
-        header.append(cell)
-    sheet.append(header)
     for values, formats, digits in rows:
-        cells = []
-        for column in columns:
-            value = _xlsx_value(values[column], digits)
-            if column in formats and value is not None:
-                value = WriteOnlyCell(sheet, value=value)
-                value.number_format = formats[column]
-            cells.append(value)
-        sheet.append(cells)
+        sheet.append([_xlsx_value(values[column], digits) for column in columns])
+        for cell, column in zip(sheet[sheet.max_row], columns, strict=True):
+            if column in formats and cell.value is not None:
+                cell.number_format = formats[column]
+    sheet.freeze_panes = "A2"
+    last = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A1:{last}{sheet.max_row}"
+    for index in range(1, len(columns) + 1):
+        widest = max(len(_shown(cell.value)) for (cell,) in sheet.iter_rows(min_col=index, max_col=index))
+        # + 4: room for the autofilter's button; long questions wrap past 60 rather than fill the screen
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 4, 8), 60)
+
+
+def _shown(value: object) -> str:
+    """Roughly what a cell shows: a figure with its decimals, a fraction as a percentage."""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "" if value is None else str(value)
 
 
 def _summary_period(reports: list[KpiReport], period: Period | str | None) -> str:
@@ -266,7 +332,8 @@ def _summary_period(reports: list[KpiReport], period: Period | str | None) -> st
 def kpi_results_xlsx(reports: Iterable[KpiReport],
                      item_summaries_by_questionnaire: Mapping[Questionnaire, Mapping[str, object]] | None = None,
                      *, period: Period | str | None = None) -> bytes:
-    """A workbook with the sheet "KPI's" and one sheet of item summaries per questionnaire (named by its key).
+    """A workbook with the sheet "KPI's" and one sheet of item summaries per questionnaire (named by its
+    name in Dutch), for people: Dutch headers and words instead of codes (see KPI_HEADERS).
 
     The item summaries are ``{questionnaire: reports.item_summaries(questionnaire, period)}``; their period is
     ``period``, or else the one period of the reports. Shares and rates are fractions shown as ``0.0 %``."""
@@ -275,14 +342,18 @@ def kpi_results_xlsx(reports: Iterable[KpiReport],
     reports = list(reports)
     summaries_by_questionnaire = item_summaries_by_questionnaire or {}
     summary_period = _summary_period(reports, period) if summaries_by_questionnaire else None
-    workbook = Workbook(write_only=True)
-    _write_sheet(workbook.create_sheet("KPI's"), KPI_COLUMNS,
-                 ((row, _kpi_formats(row, report), _kpi_digits(report, 1, FIGURE_DIGITS))
-                  for report in reports for row in [_kpi_row(report)]))
+    # Not write-only: the column widths and the autofilter's range follow from the rows (a few hundred).
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _write_sheet(workbook.create_sheet("KPI's"), tuple(KPI_HEADERS.values()),
+                 ((_for_people(row, KPI_HEADERS), _people_formats(_kpi_formats(row, report), KPI_HEADERS),
+                   _kpi_digits(report, 1, FIGURE_DIGITS)) for report in reports for row in [_kpi_row(report)]))
     for questionnaire, summaries in summaries_by_questionnaire.items():
         rows = _item_rows(questionnaire, summary_period, summaries)
-        _write_sheet(workbook.create_sheet(questionnaire.key), ITEM_COLUMNS,
-                     ((row, ITEM_FORMATS, FIGURE_DIGITS) for row in rows))
+        _write_sheet(workbook.create_sheet(SHEET_NAMES.get(questionnaire.key, questionnaire.key)),
+                     tuple(ITEM_HEADERS.values()),
+                     ((_for_people(row, ITEM_HEADERS), _people_formats(ITEM_FORMATS, ITEM_HEADERS), FIGURE_DIGITS)
+                      for row in rows))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -28,6 +28,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Image,
     KeepTogether,
@@ -39,15 +40,19 @@ from reportlab.platypus import (
     Spacer,
     Table,
 )
+from sqlalchemy import select
 
 from . import charts, logos, periods
+from .exports import question_number
+from .extensions import db
 from .formatting import kpi_figures, n_text, norm_value, report_notes, verdict_label
+from .models import Response, Round
 from .periods import Period, half_year_of, parse_period
 from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
 from .services import organisation
 from .services.publication import WITHHELD, WITHHELD_TEXT
-from .services.reports import GROUPS, KpiReport, kpi_history, kpi_results
+from .services.reports import GROUPS, KpiReport, item_summaries, kpi_history, kpi_results
 
 BRAND, MUTED, RULE = colors.HexColor("#00576B"), colors.HexColor("#4B4B4B"), colors.HexColor("#9A9A9A")
 LIGHT = colors.HexColor("#F3F5F6")
@@ -221,8 +226,42 @@ def _cover(period: Period, reports: list[KpiReport], made_on: date, styles) -> l
         items.append(ListItem(Paragraph(f"{escape(report.kpi.label.nl)}: <b>{symbol} {escape(words)}</b>{extra}",
                                         styles["body"]), leftIndent=12, value="•"))
     parts.append(ListFlowable(items, bulletType="bullet", start="•", leftIndent=12, bulletFontName="DejaVuSans"))
+    parts += [_p("Samenvatting", styles["h2"]), *(_p(sentence, styles["body"]) for sentence in summary(reports))]
     parts.append(PageBreak())
     return parts
+
+
+# What each verdict means for the KPIs that have it, as a sentence; {names} is "A, B en C".
+SUMMARY_SENTENCES = {
+    ABOVE: "De norm is zeker gehaald bij: {names}.",
+    BELOW: "De norm is zeker niet gehaald bij: {names}.",
+    UNDECIDED: "Bij {names} kunnen we niet zeggen of de norm gehaald is: de norm ligt binnen het 95%-interval.",
+    TOO_FEW: "Bij {names} waren er te weinig reacties om iets te zeggen.",
+    WITHHELD: "De cijfers van {names} zijn nog niet vrijgegeven.",
+    "none": "Voor {names} kwamen geen reacties binnen.",
+}
+DATA_PROBLEM_SENTENCE = ("Bij {names} zijn er meer reacties dan mensen in de doelgroep; controleer het aantal "
+                         "uitgenodigden.")
+
+
+def names_text(names: list[str]) -> str:
+    """'A', 'A en B', 'A, B en C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
+
+
+def summary(reports: list[KpiReport]) -> list[str]:
+    """The verdicts in plain sentences: which KPIs meet their norm, which do not, which cannot be told
+    apart from it, and which have too few responses; in that order, each KPI by its name."""
+    groups: dict[str, list[str]] = {}
+    for report in reports:
+        verdict = "data" if "n_exceeds_population" in report.result.notes else \
+            "none" if verdict_words(report) == NO_RESPONSE else report.result.verdict
+        groups.setdefault(verdict, []).append(report.kpi.label.nl)
+    sentences = [SUMMARY_SENTENCES[verdict].format(names=names_text(groups[verdict]))
+                 for verdict in (ABOVE, BELOW, UNDECIDED, TOO_FEW, "none", WITHHELD) if verdict in groups]
+    if "data" in groups:
+        sentences.append(DATA_PROBLEM_SENTENCE.format(names=names_text(groups["data"])))
+    return sentences
 
 
 TABLE_STYLE = [
@@ -310,6 +349,100 @@ def _reading_note(reports: list[KpiReport], styles) -> list:
             ListFlowable(items, bulletType="bullet", start="•", leftIndent=12, bulletFontName="DejaVuSans")]
 
 
+CHANNEL_WORDS = {"code": "een eigen link of code (per brief of e-mail)", "open": "een open link (op de tablet)",
+                 "paper": "een papieren formulier"}
+
+
+def _fieldwork(questionnaire: str, period: Period) -> tuple[list[Round], list[str]]:
+    """The rounds of the questionnaire in the period's half-year, and the channels its responses came in by
+    (names only: a count per channel could show a small group)."""
+    half_year = str(_chart_until(period))
+    rounds = list(db.session.scalars(select(Round).where(Round.questionnaire == questionnaire,
+                                                         Round.period == half_year).order_by(Round.opens_on)))
+    column = Response.half_year if period.is_half_year else Response.quarter
+    used = set(db.session.scalars(select(Response.channel).distinct().where(
+        Response.questionnaire == questionnaire, column == str(period))))
+    return rounds, [CHANNEL_WORDS[channel] for channel in CHANNEL_WORDS if channel in used]
+
+
+def _method(reports: list[KpiReport], period: Period, styles) -> list:
+    """How the figures were gathered: each questionnaire's rounds and channels, its response (the table
+    before), and what is hidden below the minimum number of responses, and why."""
+    parts: list = [_p("Zo is gemeten", styles["h2"])]
+    for key in dict.fromkeys(report.kpi.questionnaire for report in reports):
+        rounds, channels = _fieldwork(key, period)
+        when = names_text([f"van {dutch_date(r.opens_on)} tot en met {dutch_date(r.closes_on)}" for r in rounds]) \
+            if rounds else "zonder meetronde (alleen open link of papier)"
+        how = f"Reacties kwamen binnen via {names_text(channels)}." if channels else \
+            "Er kwamen geen reacties binnen, of ze zijn al gewist na de bewaartermijn."
+        questionnaire = load_questionnaire(key)
+        parts.append(_p(f"{GROUPS[key]}: gemeten {when}. {how} Cijfers tonen we vanaf {questionnaire.min_n} "
+                        f"reacties.", styles["body"]))
+    parts.append(_p("Het aantal reacties per vragenlijst staat in de tabel ‘Respons per vragenlijst’. Heeft een "
+                    "vragenlijst of een groep minder reacties dan het minimum, dan tonen we geen cijfers en geen "
+                    "aantal. Zo kan niemand uit de cijfers afleiden wat één persoon heeft geantwoord.", styles["body"]))
+    return parts
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{_number(100 * part / whole, 0)}{NBSP}%" if whole else "–"
+
+
+def _answer_rows(item, summary) -> list[tuple[str, str, str]]:
+    """(answer, count, percentage) per answer option; a hidden group shows why, never its count. The
+    percentage is of the answers on the scale; 'weet ik niet' and 'niet van toepassing' are counted apart."""
+    rows = []
+    hidden = getattr(summary, "hidden", None) or {}
+    for option in item.answer_options():
+        if option.code in hidden:
+            rows.append((option.label.nl, hidden[option.code], "–"))
+            continue
+        counted = summary.distribution.get(option.code) if option.code in summary.distribution else \
+            getattr(summary, option.code, None)
+        if counted is None:
+            continue
+        on_scale = option.code in summary.distribution
+        rows.append((option.label.nl, count(counted), _percent(counted, summary.n) if on_scale else "telt niet mee"))
+    return rows
+
+
+def _item_results(reports: list[KpiReport], period: Period, styles) -> list:
+    """Per questionnaire and closed question: how many gave each answer, and which percentage that is.
+    Only what reports.item_summaries shows (published periods, enough responses)."""
+    parts: list = [PageBreak(), _p("Uitkomsten per vraag", styles["h1"])]
+    for key in dict.fromkeys(report.kpi.questionnaire for report in reports):
+        heading = _p(GROUPS[key], styles["h2"])
+        blocks = _question_blocks(load_questionnaire(key), period, styles) or [
+            [_p("De uitkomsten per vraag komen na het vrijgeven van de resultaten.", styles["body"])]]
+        # The heading stays with its first question (keepWithNext does not hold against a KeepTogether).
+        blocks[0].insert(0, heading)
+        parts += [KeepTogether(block) for block in blocks]
+    return parts
+
+
+def _question_blocks(questionnaire, period: Period, styles) -> list[list]:
+    """One block (flowables to keep together) per closed question: its text and a table of answers, or
+    why it is not shown."""
+    cell, head = styles["cell"], styles["head"]
+    summaries = item_summaries(questionnaire, period)
+    blocks = []
+    for item in questionnaire.items:
+        summary = summaries.get(item.key)
+        if summary is None:
+            continue
+        number = question_number(item.key)
+        title = _p(f"{number}. {item.text.nl}" if number else item.text.nl, styles["head"])
+        if summary.suppressed:
+            blocks.append([title, _p("Te weinig antwoorden om deze vraag te tonen.", styles["small"])])
+            continue
+        rows = [[_p(text, head) for text in ("Antwoord", "Aantal", f"Procent (van {count(summary.n)})")]]
+        rows += [[_p(text, cell) for text in row] for row in _answer_rows(item, summary)]
+        widths = [CONTENT_WIDTH * 0.6, CONTENT_WIDTH * 0.15, CONTENT_WIDTH * 0.25]
+        table = Table(rows, colWidths=widths, style=TABLE_STYLE, hAlign="LEFT", repeatRows=1)
+        blocks.append([title, Spacer(1, 2), table, Spacer(1, 8)])
+    return blocks
+
+
 def _chart_until(period: Period) -> Period:
     return period if period.is_half_year else half_year_of(period.start)
 
@@ -348,15 +481,61 @@ def _logo(profile) -> list:
     return [image, Spacer(1, 0.5 * cm)]
 
 
-def _page_footer(period: Period, name: str):
-    def draw(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont("DejaVuSans", 8)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, 1.0 * cm, f"{name} · Waardering {period}")
-        canvas.drawRightString(A4[0] - MARGIN, 1.0 * cm, f"pagina {doc.page}")
-        canvas.restoreState()
-    return draw
+def _numbered_canvas(period: Period, name: str) -> type[Canvas]:
+    """A canvas that holds its pages until the end, so each footer can say "pagina 2 van 6" (the cover,
+    page 1, has none). It also opens the reader's bookmark panel and shows the title, not the file name."""
+    footer = f"{name} · Waardering {period}"
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._held_pages: list[dict] = []
+            self._page_bookmarks: list[str] = []
+            self.showOutline()
+            self.setViewerPreference("DisplayDocTitle", "true")
+
+        def bookmarkPage(self, key, **kwargs):
+            # Placed when the page is written (save): a bookmark made now would point at the first page.
+            self._page_bookmarks.append(key)
+
+        def showPage(self):
+            self._held_pages.append(dict(self.__dict__))
+            self._startPage()
+            self._page_bookmarks = []
+
+        def save(self):
+            total = len(self._held_pages)
+            for page in self._held_pages:
+                self.__dict__.update(page)
+                for key in self._page_bookmarks:
+                    super().bookmarkPage(key)
+                if self._pageNumber > 1:
+                    self.saveState()
+                    self.setFont("DejaVuSans", 8)
+                    self.setFillColor(MUTED)
+                    self.drawString(MARGIN, 1.0 * cm, footer)
+                    self.drawRightString(A4[0] - MARGIN, 1.0 * cm, f"pagina {self._pageNumber} van {total}")
+                    self.restoreState()
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+class _ReportDocument(SimpleDocTemplate):
+    """Every heading becomes a bookmark in the PDF's outline, the contents a reader shows beside the pages."""
+
+    def afterFlowable(self, flowable) -> None:
+        if not isinstance(flowable, Paragraph) or flowable.style.name not in ("h1", "h2"):
+            return
+        seen = getattr(self, "_headings", 0)
+        self._headings = seen + 1
+        if flowable.style.name == "h1":
+            self._had_h1 = True
+        level = 1 if flowable.style.name == "h2" and getattr(self, "_had_h1", False) else 0
+        key = f"kop-{seen}"
+        self.canv.bookmarkPage(key)
+        self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level)
 
 
 # --- the report ----------------------------------------------------------------------------------------
@@ -379,16 +558,17 @@ def halfyear_report_pdf(period: Period | str, *, made_on: date | None = None) ->
            styles["small"]),
         _p("Respons per vragenlijst", styles["h2"]),
         _response_table(reports, styles),
+        *_method(reports, period, styles),
         *_reading_note(reports, styles),
         *_charts(reports, period, styles),
+        *_item_results(reports, period, styles),
     ]
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
+    document = _ReportDocument(
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
         title=f"Waardering {period}", author=organisation.current().name,
         subject=f"Halfjaarrapportage waardering {period}",
         creator="surveys", lang="nl-NL", invariant=1,
     )
-    footer = _page_footer(period, organisation.current().name)
-    document.build(story, onFirstPage=lambda canvas, doc: None, onLaterPages=footer)
+    document.build(story, canvasmaker=_numbered_canvas(period, organisation.current().name))
     return buffer.getvalue()

@@ -99,10 +99,6 @@ def read_csv(data: bytes, separator: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data[len(BOM):].decode("utf-8"), newline=""), delimiter=separator))
 
 
-def by_kpi(rows) -> dict[str, dict[str, str]]:
-    return {row["kpi"]: row for row in rows}
-
-
 # --- the half-year report ------------------------------------------------------------------------------------
 
 def test_a_manager_downloads_the_halfyear_report_with_the_figures_worked_out_by_hand(stored, client):
@@ -163,29 +159,40 @@ def test_the_workbook_download_holds_the_expected_cells(stored, client):
     assert reply.status_code == 200
     assert reply.headers["Content-Disposition"] == f'attachment; filename="waardering-{PERIOD}.xlsx"'
     workbook = load_workbook(io.BytesIO(reply.data))
-    assert workbook.sheetnames == ["KPI's", "client", "partner", "gemeente", "medewerker"]
+    assert workbook.sheetnames == ["KPI's", "Cliënt", "Partners", "Gemeente", "Medewerkers"]
     sheet = workbook["KPI's"]
     header = [cell.value for cell in sheet[1]]
+    assert header[:5] == ["KPI", "Periode", "Soort uitkomst", "Aantal antwoorden", "Uitkomst"]
+    assert sheet.auto_filter.ref == f"A1:R{sheet.max_row}"
     rows = {row[0]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)}
-    partner = rows["partner_cooperation"]
-    assert (partner["n"], partner["mean_or_share"], partner["ci_low"], partner["ci_high"]) == (5, 7.6, 6.3668, 8.8332)
-    assert (partner["verdict"], partner["responses"], partner["population"], partner["response_rate"]) == \
-        ("niet_te_onderscheiden", 5, 10, 0.5)
-    gemeente = rows["gemeente_cooperation"]
+    partner = rows["Partnerwaardering voor de samenwerking"]
+    assert (partner["Aantal antwoorden"], partner["Uitkomst"], partner["95%-interval van"],
+            partner["95%-interval tot"]) == (5, 7.6, 6.3668, 8.8332)
+    assert (partner["Oordeel"], partner["Ingevulde vragenlijsten"], partner["Populatie"], partner["Respons"]) == \
+        ("niet te onderscheiden van de norm", 5, 10, 0.5)
+    gemeente = rows["Gemeentewaardering voor de samenwerking"]
     # A hidden group: neither its n nor its response count (DESIGN.md §6).
-    assert (gemeente["n"], gemeente["suppressed"], gemeente["verdict"]) == (None, True, "te_weinig_respons")
-    assert gemeente["responses"] is None and gemeente["response_rate"] is None
-    assert gemeente["mean_or_share"] is None and gemeente["ci_low"] is None and gemeente["ci_high"] is None
-    staff = rows["staff_house_in_order"]
-    assert (staff["mean_or_share"], staff["ci_low"], staff["ci_high"], staff["verdict"]) == \
-        (8, 6.2784, 9.7216, "niet_te_onderscheiden")
-    assert rows["client_self_reliance"]["mean_or_share"] == 0.8
-    items = workbook["partner"]
+    assert (gemeente["Aantal antwoorden"], gemeente["Verborgen (te weinig respons)"], gemeente["Oordeel"]) == \
+        (None, "ja", "te weinig respons")
+    assert gemeente["Ingevulde vragenlijsten"] is None and gemeente["Respons"] is None
+    assert gemeente["Uitkomst"] is None and gemeente["95%-interval van"] is None
+    staff = rows["Waardering van medewerkers en management voor huis op orde"]
+    assert (staff["Uitkomst"], staff["95%-interval van"], staff["95%-interval tot"], staff["Oordeel"]) == \
+        (8, 6.2784, 9.7216, "niet te onderscheiden van de norm")
+    assert rows["Cliënten die na de hulp zelf weer verder kunnen"]["Uitkomst"] == 0.8
+    items = workbook["Partners"]
     columns = [cell.value for cell in items[1]]
-    p2 = {row[columns.index("answer")]: dict(zip(columns, row, strict=True))
-          for row in items.iter_rows(min_row=2, values_only=True) if row[columns.index("item")] == "P2"}
-    assert {answer: p2[answer]["count"] for answer in (5, 4, 3, 2, 1)} == {5: 1, 4: 2, 3: 1, 2: 1, 1: 0}
-    assert p2[5]["agree_share"] == 0.6 and p2[5]["n"] == 5
+    p2 = {row[columns.index("Antwoord")]: dict(zip(columns, row, strict=True))
+          for row in items.iter_rows(min_row=2, values_only=True) if row[columns.index("Vraagnummer")] == "P2"}
+    assert {answer: p2[answer]["Aantal"] for answer in p2} == {
+        "Helemaal mee eens": 1, "Mee eens": 2, "Niet mee eens en niet mee oneens": 1, "Niet mee eens": 1,
+        "Helemaal niet mee eens": 0, "Weet ik niet": 0}
+    assert p2["Mee eens"]["Aandeel (helemaal) eens"] == 0.6 and p2["Mee eens"]["Aantal antwoorden"] == 5
+    # No code left for people to decode: no snake_case key, no True/False, no method name.
+    cells = {value for sheet in workbook for row in sheet.iter_rows(values_only=True) for value in row}
+    assert not {value for value in cells if isinstance(value, str) and "_" in value}
+    assert not {value for value in cells if isinstance(value, bool)}
+    assert not cells & {"t-moderated-fpc", "wilson", "descriptive", "mean", "share", "agree", "grade"}
 
 
 def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_decimal_commas(stored, client):
@@ -193,19 +200,23 @@ def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_
     dutch = client.get(f"/beheer/downloads/kpi-resultaten-excel-nl.csv?periode={PERIOD}")
     assert dutch.status_code == 200 and dutch.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert dutch.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}-excel-nl.csv"'
-    assert dutch.data.startswith(BOM + b"kpi;label;period;")
-    rows = by_kpi(read_csv(dutch.data, ";"))
-    assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_low"],
-            rows["partner_cooperation"]["response_rate"]) == ("7,6", "6,3668", "0,5")
-    assert rows["gemeente_cooperation"]["mean_or_share"] == "" and rows["gemeente_cooperation"]["n"] == ""
-    assert rows["gemeente_cooperation"]["responses"] == ""  # a hidden group's size is never shown
+    assert dutch.data.startswith(BOM + b"KPI;Periode;Soort uitkomst;Aantal antwoorden;Uitkomst;")
+    rows = {row["KPI"]: row for row in read_csv(dutch.data, ";")}
+    partner = rows["Partnerwaardering voor de samenwerking"]
+    assert (partner["Uitkomst"], partner["95%-interval van"], partner["Respons"], partner["Oordeel"],
+            partner["Uitkomst haalt de norm"]) == ("7,6", "6,3668", "0,5", "niet te onderscheiden van de norm", "ja")
+    gemeente = rows["Gemeentewaardering voor de samenwerking"]
+    assert gemeente["Uitkomst"] == "" and gemeente["Aantal antwoorden"] == ""
+    assert gemeente["Ingevulde vragenlijsten"] == ""  # a hidden group's size is never shown
 
     international = client.get(f"/beheer/downloads/kpi-resultaten.csv?periode={PERIOD}")
     assert international.headers["Content-Disposition"] == f'attachment; filename="kpi-resultaten-{PERIOD}.csv"'
-    assert international.data.startswith(BOM + b"kpi,label,period,")
-    rows = by_kpi(read_csv(international.data, ","))
-    assert (rows["partner_cooperation"]["mean_or_share"], rows["partner_cooperation"]["ci_high"]) == ("7.6", "8.8332")
+    assert international.data.startswith(BOM + b"KPI,Periode,")
+    rows = {row["KPI"]: row for row in read_csv(international.data, ",")}
+    partner = rows["Partnerwaardering voor de samenwerking"]
+    assert (partner["Uitkomst"], partner["95%-interval tot"]) == ("7.6", "8.8332")
 
+    # The item summaries' CSV keeps its machine columns (the attack tests read it as a script would).
     items = read_csv(client.get(f"/beheer/downloads/partner/vragen-excel-nl.csv?periode={PERIOD}").data, ";")
     p2_agree = [row for row in items if row["item"] == "P2" and row["answer"] == "5"]
     assert [(row["count"], row["agree_share"]) for row in p2_agree] == [("1", "0,6")]
@@ -276,3 +287,64 @@ def test_a_raw_download_left_unread_does_not_carry_its_user_into_the_next_reques
     assert anonymous.status_code == 302 and "/beheer/inloggen" in anonymous.headers["Location"]
     # and the stream still works afterwards
     assert PARTNER_TEXT in [row["P8"] for row in read_csv(unread.get_data(), ",")]
+
+
+def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """(level, title, page number) of every bookmark."""
+    entries = []
+
+    def walk(items, level):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                entries.append((level, item.title, reader.get_destination_page_number(item) + 1))
+    walk(reader.outline, 0)
+    return entries
+
+
+def test_the_report_says_in_words_how_it_was_measured_and_what_each_question_got(stored, app):
+    with app.app_context():
+        data = halfyear_report_pdf(PERIOD, made_on=date(2026, 7, 12))
+    pages = pdf_pages(data)
+    everything = " ".join(pages)
+    # "pagina X van Y" under every page after the cover.
+    assert len(pages) == 8 and "pagina" not in pages[0]
+    assert [page[-len("pagina 2 van 8"):] for page in pages[1:]] == [f"pagina {n} van 8" for n in range(2, 9)]
+    # The summary in sentences, KPIs by name: three KPIs have the norm inside their interval, the gemeente
+    # has 2 answers (minimum 3), and C1-C3 have none (the cliënt forms answered C4 only).
+    assert ("Samenvatting Bij Cliënten die na de hulp zelf weer verder kunnen, Partnerwaardering voor de "
+            "samenwerking en Waardering van medewerkers en management voor huis op orde kunnen we niet zeggen of "
+            "de norm gehaald is: de norm ligt binnen het 95%-interval. Bij Gemeentewaardering voor de samenwerking "
+            "waren er te weinig reacties om iets te zeggen. Voor Cliëntwaardering voor de hulp van het Sociaal "
+            "Team, Cliëntwaardering voor het halen van de doelen en Cliëntwaardering voor de samenwerking tussen "
+            "organisaties (coördinatie van zorg) kwamen geen reacties binnen.") in pages[0]
+    # The method: the partner round's dates, the channel, the minimum n.
+    assert ("Partners: gemeten van 5 januari 2026 tot en met 1 maart 2026. Reacties kwamen binnen via een "
+            "papieren formulier. Cijfers tonen we vanaf 5 reacties.") in everything
+    assert "Gemeente: gemeten zonder meetronde (alleen open link of papier)." in everything
+    assert "Cijfers tonen we vanaf 3 reacties." in everything
+    # Results per question: P1 = 6, 7, 8, 8, 9 and P2 = 5, 4, 4, 3, 2 worked out by hand.
+    assert ("P1. Wat vindt u van de samenwerking met het Sociaal Team in het afgelopen halfjaar? Geef een "
+            "rapportcijfer van 1 tot 10. Antwoord Aantal Procent (van 5) 1 0 0 % 2 0 0 % 3 0 0 % 4 0 0 % 5 0 0 % "
+            "6 1 20 % 7 1 20 % 8 2 40 % 9 1 20 % 10 0 0 % Weet ik niet 0 telt niet mee") in everything
+    assert ("P2. Het Sociaal Team is goed bereikbaar voor ons. Antwoord Aantal Procent (van 5) Helemaal mee eens 1 "
+            "20 % Mee eens 2 40 % Niet mee eens en niet mee oneens 1 20 % Niet mee eens 1 20 % Helemaal niet mee "
+            "eens 0 0 %") in everything
+    assert "C4. Kunt u nu zelf weer verder? Antwoord Aantal Procent (van 5) Ja 4 80 % Een beetje 0 0 % Nee 1 20 %" \
+        in everything
+    # The gemeente's 2 answers: no counts; a background question is named by its text, not its key.
+    assert ("G1. Wat vindt u van de samenwerking met het Sociaal Team in het afgelopen halfjaar? Geef een "
+            "rapportcijfer van 1 tot 10. Te weinig antwoorden om deze vraag te tonen.") in everything
+    assert not {"respondent_role", "help_from", "organisation_type"} & set(re.findall(r"\w+", everything))
+
+    # What reportlab can do for accessibility: title, language, bookmarks that open with the document.
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    assert (reader.metadata.title, root["/Lang"], root["/PageMode"], root["/ViewerPreferences"]["/DisplayDocTitle"]) \
+        == (f"Waardering {PERIOD}", "nl-NL", "/UseOutlines", True)
+    assert outline(reader) == [
+        (0, "In het kort", 1), (0, "Samenvatting", 1), (0, f"KPI's in {PERIOD}", 2),
+        (1, "Respons per vragenlijst", 2), (1, "Zo is gemeten", 2), (1, "Zo leest u de cijfers", 3),
+        (1, "Grafieken per KPI", 3), (0, "Uitkomsten per vraag", 6), (1, "Cliënten", 6), (1, "Partners", 6),
+        (1, "Gemeente", 7), (1, "Medewerkers", 8)]

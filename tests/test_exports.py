@@ -237,32 +237,57 @@ def sheet_rows(sheet) -> list[dict]:
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
+PEOPLE_KPI_HEADER = ["KPI", "Periode", "Soort uitkomst", "Aantal antwoorden", "Uitkomst", "95%-interval van",
+                     "95%-interval tot", "Norm", "Norm gehaald bij", "Oordeel", "Uitkomst haalt de norm",
+                     "Verborgen (te weinig respons)", "Indicatief (minder dan 30 antwoorden)", "Rekenmethode",
+                     "Ingevulde vragenlijsten", "Populatie", "Respons", "Opmerkingen"]
+PEOPLE_ITEM_HEADER = ["Vragenlijst", "Periode", "Vraagnummer", "Vraag", "Soort vraag", "Antwoord", "Aantal",
+                      "Aantal antwoorden", "Aandeel (helemaal) eens", "95%-interval van", "95%-interval tot",
+                      "Verborgen (te weinig respons)"]
+PARTNER_LABEL = "Partnerwaardering voor de samenwerking"
+SELF_RELIANCE_LABEL = "Cliënten die na de hulp zelf weer verder kunnen"
+
+
 def test_workbook_holds_numbers_formats_and_summaries(stored):
     partner, summaries = partner_summaries("2025-H1")
     workbook = open_workbook(kpi_results_xlsx(kpi_results("2025-H1"), {partner: summaries}))
-    assert workbook.sheetnames == ["KPI's", "partner"]
+    assert workbook.sheetnames == ["KPI's", "Partners"]
     sheet = workbook["KPI's"]
-    assert [cell.value for cell in sheet[1]] == KPI_HEADER
+    assert [cell.value for cell in sheet[1]] == PEOPLE_KPI_HEADER
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
-    rows = {row["kpi"]: row for row in sheet_rows(sheet)}
-    partner_row = rows["partner_cooperation"]
-    assert (partner_row["n"], partner_row["mean_or_share"], partner_row["ci_low"], partner_row["ci_high"]) == (
-        6, 7.5, 5.9432, 9.0568)
-    assert (partner_row["meets_norm"], partner_row["suppressed"], partner_row["norm"]) == (True, False, 7)
-    assert rows["gemeente_cooperation"]["ci_low"] == 1
-    assert rows["client_self_reliance"]["mean_or_share"] == 0.8
+    assert sheet.auto_filter.ref == f"A1:R{sheet.max_row}"
+    rows = {row["KPI"]: row for row in sheet_rows(sheet)}
+    partner_row = rows[PARTNER_LABEL]
+    assert (partner_row["Aantal antwoorden"], partner_row["Uitkomst"], partner_row["95%-interval van"],
+            partner_row["95%-interval tot"]) == (6, 7.5, 5.9432, 9.0568)
+    assert (partner_row["Uitkomst haalt de norm"], partner_row["Verborgen (te weinig respons)"],
+            partner_row["Norm"], partner_row["Soort uitkomst"], partner_row["Norm gehaald bij"]) == (
+        "ja", "nee", 7, "gemiddeld cijfer", "hoger dan de norm")
+    assert partner_row["Oordeel"] == "niet te onderscheiden van de norm"
+    assert rows["Gemeentewaardering voor de samenwerking"]["95%-interval van"] == 1
+    assert rows[SELF_RELIANCE_LABEL]["Uitkomst"] == 0.8
     # A share is a fraction shown as a percentage.
-    share_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "client_self_reliance")
-    assert share_row[KPI_HEADER.index("mean_or_share")].number_format == "0.0 %"
-    assert share_row[KPI_HEADER.index("norm")].number_format == "0.0 %"
+    share_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == SELF_RELIANCE_LABEL)
+    assert share_row[PEOPLE_KPI_HEADER.index("Uitkomst")].number_format == "0.0 %"
+    assert share_row[PEOPLE_KPI_HEADER.index("Norm")].number_format == "0.0 %"
+    # Each column as wide as its longest cell plus room for the filter button, at most 60 (the longest
+    # KPI name has 80 characters).
+    assert max(len(label) for label in rows) == 80 and sheet.column_dimensions["A"].width == 60
+    assert sheet.column_dimensions["C"].width == len("gemiddeld cijfer") + 4
+    assert sheet.column_dimensions["D"].width == len("Aantal antwoorden") + 4
 
-    items = [row for row in sheet_rows(workbook["partner"]) if row["item"] == "P2"]
-    assert [(row["answer"], row["count"]) for row in items] == [
-        (5, 1), (4, 2), (3, 1), (2, 1), (1, 0), ("weet_niet", 1)]
-    assert {(row["agree_share"], row["ci_low"], row["ci_high"]) for row in items} == {(0.6, 0.2307, 0.8824)}
-    p2_cells = next(row for row in workbook["partner"].iter_rows(min_row=2) if row[2].value == "P2")
-    assert p2_cells[ITEM_HEADER.index("agree_share")].number_format == "0.0 %"
+    items_sheet = workbook["Partners"]
+    assert [cell.value for cell in items_sheet[1]] == PEOPLE_ITEM_HEADER
+    assert items_sheet.auto_filter.ref == f"A1:L{items_sheet.max_row}"
+    items = [row for row in sheet_rows(items_sheet) if row["Vraagnummer"] == "P2"]
+    assert [(row["Antwoord"], row["Aantal"]) for row in items] == [
+        ("Helemaal mee eens", 1), ("Mee eens", 2), ("Niet mee eens en niet mee oneens", 1), ("Niet mee eens", 1),
+        ("Helemaal niet mee eens", 0), ("Weet ik niet", 1)]
+    assert {(row["Aandeel (helemaal) eens"], row["95%-interval van"], row["95%-interval tot"], row["Soort vraag"])
+            for row in items} == {(0.6, 0.2307, 0.8824, "eens/oneens")}
+    p2_cells = next(row for row in items_sheet.iter_rows(min_row=2) if row[2].value == "P2")
+    assert p2_cells[PEOPLE_ITEM_HEADER.index("Aandeel (helemaal) eens")].number_format == "0.0 %"
 
 
 def test_workbook_neutralises_text_and_hides_suppressed_figures(stored):
@@ -272,12 +297,14 @@ def test_workbook_neutralises_text_and_hides_suppressed_figures(stored):
                                    kpi=dataclasses.replace(partner_report.kpi, label=Text("@SUM(A1)", "x")))
     partner, summaries = partner_summaries("2024-H2")
     workbook = open_workbook(kpi_results_xlsx([*reports, poisoned], {partner: summaries}))
-    rows = [row for row in sheet_rows(workbook["KPI's"]) if row["kpi"] == "partner_cooperation"]
-    assert [row["label"] for row in rows] == ["Partnerwaardering voor de samenwerking", "'@SUM(A1)"]
+    rows = [row for row in sheet_rows(workbook["KPI's"]) if row["KPI"] in (PARTNER_LABEL, "'@SUM(A1)")]
+    assert [row["KPI"] for row in rows] == [PARTNER_LABEL, "'@SUM(A1)"]
     for row in rows:
-        assert (row["n"], row["suppressed"], row["verdict"]) == (None, True, "te_weinig_respons")  # n hidden
-        assert [row[key] for key in ("mean_or_share", "ci_low", "ci_high", "meets_norm")] == [None] * 4
-    assert all(row["count"] is None for row in sheet_rows(workbook["partner"]))
+        assert (row["Aantal antwoorden"], row["Verborgen (te weinig respons)"], row["Oordeel"]) == (
+            None, "ja", "te weinig respons")  # n hidden
+        assert [row[key] for key in ("Uitkomst", "95%-interval van", "95%-interval tot",
+                                     "Uitkomst haalt de norm")] == [None] * 4
+    assert all(row["Aantal"] is None for row in sheet_rows(workbook["Partners"]))
 
 
 def test_workbook_needs_the_summaries_period_when_reports_span_several(stored):
@@ -287,7 +314,7 @@ def test_workbook_needs_the_summaries_period_when_reports_span_several(stored):
         kpi_results_xlsx(reports, {partner: item_summaries(partner, parse_period("2025-H1"))})
     workbook = open_workbook(kpi_results_xlsx(reports, {partner: item_summaries(partner, parse_period("2025-H1"))},
                                               period="2025-H1"))
-    assert {row["period"] for row in sheet_rows(workbook["partner"])} == {"2025-H1"}
+    assert {row["Periode"] for row in sheet_rows(workbook["Partners"])} == {"2025-H1"}
 
 
 # --- raw responses ---------------------------------------------------------------------------------------

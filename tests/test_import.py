@@ -1,6 +1,8 @@
 """Paper forms typed into a spreadsheet and imported: `flask --app surveys import-responses client FILE.csv`.
 All rows or none; every bad row named with the line the person sees in their editor."""
 
+import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -236,3 +238,98 @@ def test_import_before_seed_says_what_to_run(database_url, tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+# --- the same import in the browser: /beheer/papieren-formulieren ------------------------------------------
+
+PAPER_PAGE = "/beheer/papieren-formulieren"
+
+
+@pytest.fixture
+def manager(app):
+    from surveys.services.users import create_user
+
+    from .test_manage import PASSWORD, log_in
+
+    with app.app_context():
+        create_user("manager@example.nl", PASSWORD, "manager")
+    client = app.test_client()
+    log_in(client, "manager@example.nl")
+    return client
+
+
+def upload(client, content: bytes | None, questionnaire: str = "client"):
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(PAPER_PAGE).get_data(as_text=True))
+    data = {"csrf_token": token.group(1), "questionnaire": questionnaire}
+    if content is not None:
+        data["file"] = (io.BytesIO(content), "papier.csv")
+    return client.post(PAPER_PAGE, data=data, content_type="multipart/form-data")
+
+
+def paper_audit(app) -> list[str]:
+    from surveys.models import AuditEvent
+
+    with app.app_context():
+        return [event.detail for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "paper_forms_imported"))]
+
+
+def test_a_manager_uploads_paper_forms_and_every_row_is_stored(app, manager):
+    assert 'href="/beheer/papieren-formulieren"' in manager.get("/beheer/rondes").get_data(as_text=True)
+    content = "\n".join([HEADER, GOOD_ROW, "2026-04-01,6,5,nvt,nee,4,3,2,weet_niet,1,,,"]).encode("utf-8")
+
+    reply = upload(manager, content)
+
+    assert reply.status_code == 303 and reply.headers["Location"] == PAPER_PAGE
+    assert "2 reacties ingelezen voor Cliënten (na afsluiting)." in manager.get(PAPER_PAGE).get_data(as_text=True)
+    with app.app_context():
+        assert [(r.submitted_on, r.channel) for r in db.session.scalars(select(Response).order_by(Response.id))] == [
+            (date(2026, 3, 31), "paper"), (date(2026, 4, 1), "paper")]
+    assert paper_audit(app) == ["papieren formulieren: 2 reacties voor client"]
+
+
+def test_an_upload_with_bad_rows_stores_nothing_and_lists_every_line(app, manager):
+    content = "\n".join([HEADER, GOOD_ROW, "2026-03-31,11,7,nvt,ja,5,4,3,2,1,,,",
+                         "2026-02-30,8,7,nvt,ja,5,4,3,2,1,,,"]).encode("utf-8")
+
+    reply = upload(manager, content)
+
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert "<title>Fout: Papieren formulieren inlezen" in html and "Er is niets ingelezen" in html
+    assert "<li>Regel 3: C1 = &#39;11&#39; is geen geldig antwoord; toegestaan: 1 t/m 10, weet_niet.</li>" in html
+    assert "<li>Regel 4: datum &#39;2026-02-30&#39; is geen geldige datum als JJJJ-MM-DD.</li>" in html
+    assert html.count("<li>Regel ") == 2 and "Er zijn 2 fouten gevonden." in html
+    with app.app_context():
+        assert stored() == (0, 0)
+    assert paper_audit(app) == []
+
+
+def test_an_upload_without_a_file_or_for_an_unknown_questionnaire_is_refused(app, manager):
+    reply = upload(manager, None)
+    assert reply.status_code == 400 and '<a href="#file">Kies een CSV-bestand.</a>' in reply.get_data(as_text=True)
+    reply = upload(manager, f"{HEADER}\n{GOOD_ROW}".encode(), questionnaire="onbekend")
+    assert reply.status_code == 400
+    assert '<a href="#questionnaire">Kies een vragenlijst uit de lijst.</a>' in reply.get_data(as_text=True)
+    with app.app_context():
+        assert stored() == (0, 0)
+
+
+def test_late_paper_forms_for_a_published_period_are_refused_in_the_browser_too(app, manager):
+    from surveys.services.publication import publish
+
+    from .test_publication import GRADES, store_partners
+
+    with app.app_context():
+        store_partners(GRADES)
+        publish("2026-H1", "partner", by="m@example.nl", today=date(2026, 7, 1))
+        before = stored()
+    late = b"date,P1,P2,P3,P4,P5,P6,P7\n2026-05-20,3,4,4,4,4,4,4\n"
+
+    reply = upload(manager, late, questionnaire="partner")
+
+    assert reply.status_code == 400
+    assert ("<li>De resultaten van 2026-H1 zijn al vrijgegeven: reacties voor die periode kunnen niet meer worden "
+            "toegevoegd") in reply.get_data(as_text=True)
+    with app.app_context():
+        assert stored() == before

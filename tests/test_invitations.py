@@ -254,10 +254,22 @@ def test_a_cliënt_gets_a_code_and_letter_in_two_clicks(app, manager):
     assert '<a href="/beheer/rondes">Meetrondes</a>' in dashboard  # click one
     assert "Eén cliëntcode met brief" in manager.get("/beheer/rondes").get_data(as_text=True)
 
-    reply = post(manager, "/beheer/rondes/clientbrief", "/beheer/rondes", {})  # click two
+    made = post(manager, "/beheer/rondes/clientbrief", "/beheer/rondes", {})  # click two
+
+    assert made.status_code == 303
+    page_url = made.headers["Location"]
+    assert re.fullmatch(r"/beheer/rondes/clientbrief/[\w-]{22}", page_url)
+    page = manager.get(page_url)
+    assert page.status_code == 200
+    assert f'href="{page_url}/pdf" download>Brief downloaden (PDF)' in page.get_data(as_text=True)
+    assert manager.get(page_url).status_code == 200  # a reload: the same page, no second code
+    assert len(stored_codes(app)) == 1
+
+    reply = manager.get(f"{page_url}/pdf")  # click three: the download
 
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
     assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Content-Disposition"].startswith('attachment; filename="clientbrief-ronde-')
     (letter,) = PdfReader(io.BytesIO(reply.get_data())).pages
     text = letter.extract_text()
     (code,) = LINK.findall(text)
@@ -272,6 +284,11 @@ def test_a_cliënt_gets_a_code_and_letter_in_two_clicks(app, manager):
     assert [c.code_hash for c in stored_codes(app, round_id)] == [hash_code(code)]
     assert respondent_status(app, code) == 200
     assert audit_details(app, "export") == [f"cliëntbrief: 1 code in ronde {round_id}"]
+    # Once only: the code has left the session with the download.
+    again = manager.get(f"{page_url}/pdf")
+    assert again.status_code == 404 and "Deze brief is al gedownload" in again.get_data(as_text=True)
+    assert manager.get(page_url).status_code == 404
+    assert len(stored_codes(app)) == 1
 
     post(manager, "/beheer/rondes/clientbrief", "/beheer/rondes", {})  # the next cliënt: same round
     with app.app_context():
@@ -309,7 +326,7 @@ def test_two_cliënt_letters_at_the_same_moment_share_one_new_round(app, monkeyp
         try:
             with app.app_context():
                 start.wait()
-                rounds.append(letters.client_letter(periods.today(), "https://example.org")[0])
+                rounds.append(letters.client_code(periods.today(), "https://example.org")[0])
                 db.session.remove()
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             failures.append(error)

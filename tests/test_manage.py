@@ -18,7 +18,7 @@ PASSWORD = "een lang wachtwoord"
 ROLES = ("lezer", "manager", "beheerder")
 RANK = {None: 0, "lezer": 1, "manager": 2, "beheerder": 3}
 # Values for the variable parts of management URLs; a new route with a new variable must add one here.
-URL_VALUES = {"key": "client_support", "fmt": "svg", "round_id": "1", "user_id": "1", "token_id": "1",
+URL_VALUES = {"key": "client_support", "fmt": "svg", "round_id": "1", "user_id": "1", "token_id": "1", "letter_id": "1",
               "questionnaire": "partner", "device_id": "1",
               "dialect": "dutch"}  # dialect: a default of the download rules, not in their path
 

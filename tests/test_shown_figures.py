@@ -18,7 +18,7 @@ from surveys.services.rounds import create_round
 from surveys.services.users import create_user
 
 from .helpers import publish
-from .test_downloads import by_kpi, pdf_pages, read_csv
+from .test_downloads import pdf_pages, read_csv
 from .test_manage import PASSWORD, log_in
 
 PERIOD = "2026-H1"
@@ -91,22 +91,25 @@ def test_the_pdf_shows_enough_decimals(stored, client):
 
 def test_csv_and_workbook_show_enough_decimals(stored, client):
     log_in(client, "manager@example.nl")
-    dutch = by_kpi(read_csv(client.get(f"/beheer/downloads/kpi-resultaten-excel-nl.csv?periode={PERIOD}").data, ";"))
+    rows = read_csv(client.get(f"/beheer/downloads/kpi-resultaten-excel-nl.csv?periode={PERIOD}").data, ";")
+    dutch = {row["KPI"]: row for row in rows}  # the download for people: Dutch headers, KPIs by name
     # Four decimals would print 7 and 7: the CSV goes to five.
-    partner = dutch["partner_cooperation"]
-    assert (partner["ci_low"], partner["verdict"]) == ("7,00004", "boven_norm")
-    assert (dutch["staff_house_in_order"]["ci_high"], dutch["staff_house_in_order"]["verdict"]) == \
-        ("6,99997", "onder_norm")
-    gemeente = dutch["gemeente_cooperation"]
-    assert (gemeente["response_rate"], gemeente["meets_norm"]) == ("", "")
-    assert gemeente["notes"].startswith("Meer reacties dan de populatie")
+    partner = dutch["Partnerwaardering voor de samenwerking"]
+    assert (partner["95%-interval van"], partner["Oordeel"]) == ("7,00004", "boven de norm")
+    staff = dutch["Waardering van medewerkers en management voor huis op orde"]
+    assert (staff["95%-interval tot"], staff["Oordeel"]) == ("6,99997", "onder de norm")
+    gemeente = dutch["Gemeentewaardering voor de samenwerking"]
+    assert (gemeente["Respons"], gemeente["Uitkomst haalt de norm"]) == ("", "")
+    assert gemeente["Opmerkingen"].startswith("Meer reacties dan de populatie")
     workbook = load_workbook(io.BytesIO(client.get(f"/beheer/downloads/werkmap.xlsx?periode={PERIOD}").data))
     sheet = workbook["KPI's"]
     header = [cell.value for cell in sheet[1]]
     rows = {row[0].value: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)}
-    assert rows["partner_cooperation"]["ci_low"].number_format == "0.00000"
-    assert rows["staff_house_in_order"]["ci_high"].number_format == "0.00000"
-    assert rows["partner_cooperation"]["ci_low"].value > 7 > rows["staff_house_in_order"]["ci_high"].value
+    partner, staff = rows["Partnerwaardering voor de samenwerking"], rows[
+        "Waardering van medewerkers en management voor huis op orde"]
+    assert partner["95%-interval van"].number_format == "0.00000"
+    assert staff["95%-interval tot"].number_format == "0.00000"
+    assert partner["95%-interval van"].value > 7 > staff["95%-interval tot"].value
 
 
 def test_json_keeps_full_precision(stored, runner):

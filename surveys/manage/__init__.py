@@ -29,4 +29,4 @@ def management_menu():
     return {"manage_menu": manage_menu}
 
 
-from . import admin, dashboard, digest, downloads, kiosk, kpi, kpis, organisation, questionnaires, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)
+from . import admin, dashboard, digest, downloads, kiosk, kpi, kpis, organisation, paper, questionnaires, rounds, tokens  # noqa: E402,F401  (views register themselves on bp)

@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "round_changed": "Meetronde gewijzigd",
     "round_closed": "Meetronde gesloten",
     "round_deleted": "Meetronde verwijderd",
+    "paper_forms_imported": "Papieren formulieren ingelezen",
     "digest_on": "Overzichtsmail aangezet",
     "digest_off": "Overzichtsmail uitgezet",
     "kiosk_registered": "Tablet geregistreerd",

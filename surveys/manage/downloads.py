@@ -106,7 +106,7 @@ def kpi_results_csv(dialect: str):
     period = _period()
     suffix, name = CSV_VARIANTS[dialect]
     # The CSV writers stream rows computed here and now: their generators need no context.
-    body = exports.kpi_results_csv(kpi_results(period), dialect=dialect)
+    body = exports.kpi_results_csv(kpi_results(period), dialect=dialect, for_people=True)
     return attachment(body, CSV_TYPE, f"kpi-resultaten-{period}{suffix}.csv",
                        f"kpi-resultaten {name} {period}")
 

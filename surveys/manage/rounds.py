@@ -1,10 +1,14 @@
 """Meetrondes: open a round, make its codes as a CSV of links or as printable letters, invite by e-mail
 and send reminders, and give a closing cliënt a code with its letter in two clicks.
 
-Plain codes are never stored, so every form that makes codes answers with the file itself."""
+Plain codes are never stored, so every form that makes codes answers with the file itself; the one cliënt
+code waits in the session until its letter is downloaded (see LETTER_MINUTES)."""
 
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+import secrets
+import time
+
+from flask import Response, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -119,9 +123,9 @@ def _base_url() -> str:
     return current_app.config["BASE_URL"]
 
 
-def _download(content: bytes, mimetype: str, filename: str, *, inline: bool = False) -> Response:
+def _download(content: bytes, mimetype: str, filename: str) -> Response:
     response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # the body holds codes: no copy in any cache
     return response
 
@@ -149,18 +153,60 @@ def rounds():
                            labels=questionnaire_labels(), today=today), status
 
 
+# The cliënt letter is POST-redirect-GET: the POST makes the code, the page it redirects to offers the letter
+# once. The code waits in the manager's own session cookie (signed, HttpOnly; never in the database in plain
+# form) until the letter is downloaded or LETTER_MINUTES have passed; the letter is drawn from it then.
+LETTER_MINUTES = 10
+WAITING_LETTERS = "client_letters"  # session key: {letter id: [round id, link, made at (epoch seconds)]}
+
+
+def _waiting_letters() -> dict[str, list]:
+    """The letters of this session still waiting for their download; expired ones are dropped."""
+    now = time.time()
+    waiting = {letter_id: entry for letter_id, entry in session.get(WAITING_LETTERS, {}).items()
+               if now - entry[2] < LETTER_MINUTES * 60}
+    session[WAITING_LETTERS] = waiting
+    return waiting
+
+
 @bp.route("/rondes/clientbrief", methods=["POST"])
 @role_required("manager")
 def client_letter():
-    """One cliënt code and its letter as PDF, in the cliënt round open today (opened if there is none)."""
+    """One cliënt code in the cliënt round open today (opened if there is none); then on to its letter."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        round_id, pdf = letters.client_letter(periods.today(), _base_url())
+        round_id, url = letters.client_code(periods.today(), _base_url())
     except RoundError as error:  # this half-year's cliënt round was closed early: no second one
         abort(409, _sentence(str(error)))
     audit.record("export", actor=current_user.email, detail=f"cliëntbrief: 1 code in ronde {round_id}")
-    return _download(pdf, "application/pdf", f"clientbrief-ronde-{round_id}.pdf", inline=True)
+    letter_id = secrets.token_urlsafe(16)
+    _waiting_letters()[letter_id] = [round_id, url, time.time()]
+    session.modified = True
+    return redirect(url_for("manage.client_letter_page", letter_id=letter_id), code=303)
+
+
+@bp.route("/rondes/clientbrief/<letter_id>")
+@role_required("manager")
+def client_letter_page(letter_id: str):
+    """The page that offers the letter just made; a reload shows it again and makes no new code."""
+    entry = _waiting_letters().get(letter_id)
+    return render_template("manage/client_letter.html", letter_id=letter_id, round_id=entry and entry[0],
+                           minutes=LETTER_MINUTES), 200 if entry else 404
+
+
+@bp.route("/rondes/clientbrief/<letter_id>/pdf")
+@role_required("manager")
+def client_letter_pdf(letter_id: str):
+    """The letter as a download, once: after it the code is gone from the session."""
+    entry = _waiting_letters().pop(letter_id, None)
+    session.modified = True
+    if entry is None:
+        return render_template("manage/client_letter.html", letter_id=letter_id, round_id=None,
+                               minutes=LETTER_MINUTES), 404
+    round_id, url, _made = entry
+    pdf = letters.letter_for_code(_round_or_404(round_id), url, periods.today())
+    return _download(pdf, "application/pdf", f"clientbrief-ronde-{round_id}.pdf")
 
 
 def _round_or_404(round_id: int):

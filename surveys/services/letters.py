@@ -72,13 +72,14 @@ def _letters(round_: Round, today: date, urls: Iterable[str]) -> bytes:
     return out.getvalue()
 
 
-def client_letter(today: date, base_url: str) -> tuple[int, bytes]:
-    """One cliënt code and its letter, for the professional at afsluiting: in the cliënt round open
-    today, or in a new one for the rest of this half-year (population unknown) when none is open.
-    Returns the round's id and the PDF."""
+def client_code(today: date, base_url: str) -> tuple[int, str]:
+    """One cliënt code, for the professional at afsluiting: in the cliënt round open today, or in a new
+    one for the rest of this half-year (population unknown) when none is open. Returns the round's id
+    and the code's link; the letter is drawn from that link (letter_for_code) when it is downloaded."""
     round_ = open_round_for("client", today) or _open_client_round(today)
     round_id = round_.id
-    return round_id, letters_pdf(round_, 1, base_url, today)
+    (code,) = (code for codes in issue_codes(round_, 1) for code in codes)
+    return round_id, link(base_url, code)
 
 
 def _open_client_round(today: date) -> Round:

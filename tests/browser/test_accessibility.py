@@ -153,7 +153,7 @@ def test_the_reflow_check_finds_a_page_too_wide(site, new_page):
 STAFF_PAGES = ("/beheer/", "/beheer/kpi/client_support", "/beheer/rondes", "/beheer/downloads",
                "/beheer/gebruikers", "/beheer/logboek", "/beheer/bewaartermijnen", "/beheer/tablet",
                "/beheer/organisatie", "/beheer/vragenlijsten", "/beheer/vragenlijsten/client",
-               "/beheer/vragenlijsten/client/voorbeeld")
+               "/beheer/vragenlijsten/client/voorbeeld", "/beheer/papieren-formulieren")
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +206,24 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
     page.click("button:has-text('Vragenlijst maken')")
     assert page.locator("#key-error").is_visible()
     found["/beheer/vragenlijsten with errors"] = axe_violations(page)
+    page.goto(f"{site.url}/beheer/papieren-formulieren")
+    page.set_input_files("#file", files=[{"name": "papier.csv", "mimeType": "text/csv",
+                                          "buffer": b"date,P1,P2,P3,P4,P5,P6,P7\n2026-02-30,7,4,4,4,4,4,4\n"
+                                                    b"2026-03-02,11,4,4,4,4,4,4\n"}])
+    page.select_option("#questionnaire", "partner")
+    page.click("button:has-text('Inlezen')")  # every bad line listed
+    assert page.locator(".error-summary li").count() == 2
+    found["/beheer/papieren-formulieren with errors"] = axe_violations(page)
+    page.goto(f"{site.url}/beheer/rondes")
+    page.click("button:has-text('Eén cliëntcode met brief')")  # POST, then the page that offers the letter
+    assert page.locator("h1").inner_text() == "Brief voor de cliënt"
+    found["client letter page"] = axe_violations(page)
+    with page.expect_download() as download:
+        page.click("a:has-text('Brief downloaden (PDF)')")
+    assert download.value.suggested_filename.startswith("clientbrief-ronde-")
+    page.reload()  # the letter went with its download: the page says so and makes no new code
+    assert page.locator("h1").inner_text() == "Brief niet meer beschikbaar"
+    found["client letter page after the download"] = axe_violations(page)
     assert {name: lines for name, lines in found.items() if lines} == {}, "\n".join(
         f"{name}:\n" + "\n".join(lines) for name, lines in found.items() if lines)
 
