@@ -28,7 +28,7 @@ from sqlalchemy.sql.expression import UnaryExpression
 
 from .extensions import db
 from .formatting import report_notes
-from .models import Answer, QuestionnaireVersion, Response
+from .models import Answer, HiddenAnswer, QuestionnaireVersion, Response
 from .periods import Period, parse_period
 from .questionnaires import Questionnaire
 from .scoring import decimals_for
@@ -544,7 +544,10 @@ def _answer_cell(dialect: str):
     PostgreSQL wants one type in COALESCE, so there the number comes as text (csv writes 7 and '7' alike);
     SQLite mixes types, and saves the cast."""
     number = Answer.value if dialect == "sqlite" else cast(Answer.value, String)
-    return func.coalesce(number, Answer.code, Answer.text)
+    # A free text a manager hid (it names a person) is empty here too, as on every other channel.
+    hidden = select(HiddenAnswer.item).where(HiddenAnswer.response_id == Answer.response_id,
+                                             HiddenAnswer.item == Answer.item).exists()
+    return func.coalesce(number, Answer.code, case((hidden, None), else_=Answer.text))
 
 
 def _not_indexed(column):

@@ -181,6 +181,9 @@ def test_a_manager_hides_a_comment_that_names_a_person(app, client, comments):
         events = db.session.query(AuditEvent).filter_by(action="free_text_hidden").all()
         assert [(e.actor, e.detail) for e in events] == [("manager@example.nl", f"medewerker reactie {named} vraag M9")]
         assert not db.session.query(AuditEvent).filter(AuditEvent.detail.contains("Fatima")).count()
+    for raw in ("antwoorden.csv", "antwoorden-excel-nl.csv"):  # nor in the raw export, in either dialect
+        export = client.get(f"/beheer/downloads/medewerker/{raw}?periode=2026-H1").get_data(as_text=True)
+        assert "Fatima" not in export and export.count("\n") > 30
 
 
 def test_a_comment_is_dated_to_its_quarter_only_where_that_quarter_may_be_shown(app, client):
