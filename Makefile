@@ -43,9 +43,14 @@ run: install instance/config.py
 	$(FLASK) demo --responses $(DEMO_RESPONSES) --if-empty
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) 'surveys:create_app()'
 
+# Two runs, together every test: the app tests spread over the cores (pytest-xdist; each worker has its own
+# PostgreSQL database), then the tests that start servers, browsers, nginx or load, one at a time, so a load
+# or timing check has the machine to itself as it would in production.
+SERIAL_TESTS = server or browser or production or attack
 test: install-test
 	$(BIN)/ruff check surveys tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto -m "not ($(SERIAL_TESTS))"
+	$(BIN)/python -m pytest -m "$(SERIAL_TESTS)"
 
 # The budgets of DESIGN.md section 9, measured against baselines from the same run; prints one table and
 # writes bench/results.md. Takes several minutes (BENCH_QUICK=1: a smoke run). Not a test: nothing fails on time.
