@@ -49,8 +49,10 @@ run: install instance/config.py
 SERIAL_TESTS = server or browser or production or attack
 test: install-test
 	$(BIN)/ruff check surveys tests
-	$(BIN)/python -m pytest -n auto -m "not ($(SERIAL_TESTS))"
-	$(BIN)/python -m pytest -m "$(SERIAL_TESTS)"
+	status=0; \
+	$(BIN)/python -m pytest -n auto -m "not ($(SERIAL_TESTS))" || status=1; \
+	$(BIN)/python -m pytest -m "$(SERIAL_TESTS)" || status=1; \
+	exit $$status
 
 # The budgets of DESIGN.md section 9, measured against baselines from the same run; prints one table and
 # writes bench/results.md. Takes several minutes (BENCH_QUICK=1: a smoke run). Not a test: nothing fails on time.

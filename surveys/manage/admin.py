@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "password_reset_by_link": "Nieuw wachtwoord gekozen via link",
     "export": "Download",
     "free_text_viewed": "Open antwoorden bekeken",
+    "free_text_hidden": "Open antwoord verborgen",
     "user_created": "Account aangemaakt",
     "role_changed": "Rol gewijzigd",
     "user_activated": "Account geactiveerd",
