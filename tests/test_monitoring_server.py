@@ -190,6 +190,9 @@ def test_no_code_address_or_answer_reaches_the_log_or_the_metrics(database_url, 
         assert value(found, "surveys_responses_stored_total", questionnaire="partner", channel="code") == 1
         assert value(found, "surveys_http_unavailable_total", endpoint="manage.round_remind") == 1
         assert value(found, "surveys_http_requests_in_progress", endpoint="metrics") == 1  # the scrape itself
-        assert value(found, "surveys_http_requests_in_progress", endpoint="respond.by_code") == 0
+        # None in progress. After the kill, the zero has a sample only when a surviving worker also answered a
+        # code request (which worker gets which request is the kernel's choice); a missing one reads as none.
+        in_progress = value(found, "surveys_http_requests_in_progress", endpoint="respond.by_code")
+        assert in_progress == 0 if found is before else in_progress in (0, None)
     assert value(before, "surveys_http_requests_total", endpoint="metrics", method="GET", status="2xx") is None
     assert value(after, "surveys_http_requests_total", endpoint="metrics", method="GET", status="2xx") == 1
