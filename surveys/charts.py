@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from .formatting import norm_value
 from .scoring import ABOVE, BELOW, UNDECIDED, decimals_for
 from .services.publication import WITHHELD
 
@@ -126,11 +127,6 @@ def _decimal(value: float | Fraction, decimals: int) -> str:
     return f"{float(value):.{decimals}f}".replace(".", ",")
 
 
-def _plain(value: float | Fraction) -> str:
-    """A norm as written in the annual plan: 7, 7,5, 70."""
-    return str(int(value)) if value == int(value) else _decimal(value, 2).rstrip("0")
-
-
 def format_value(report: KpiReport, value: float) -> str:
     """A point estimate as the chart prints it: a grade with one decimal, a share as a whole percentage,
     more where that would round onto the norm without being on it (7,0 for 7,04 reads as "not above")."""
@@ -143,9 +139,7 @@ def norm_label(report: KpiReport) -> str:
     """The norm of the report's own period, as the chart writes it: "norm > 7", "norm ≥ 7,5"."""
     norm = report.result.norm
     operator = "≥" if norm.operator == ">=" else ">"
-    if _is_share(report):
-        return f"norm {operator} {_plain(100 * norm.exact)} %"
-    return f"norm {operator} {_plain(norm.exact)}"
+    return f"norm {operator} {norm_value(norm, report.kpi.statistic)}" + (" %" if _is_share(report) else "")
 
 
 def _scale(report: KpiReport) -> float:
