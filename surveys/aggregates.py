@@ -11,15 +11,15 @@ response's answers (the primary key)."""
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
+from flask import g
 from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .models import Answer, AnswerTally, HiddenAnswer, Response, ResponseTally, Round
 from .periods import Period
-from .questionnaires import MISSING_CODES, load_questionnaires
+from .questionnaires import MISSING_CODES
 from .scoring import GradeAggregate, ShareAggregate
 
 ALL = "__all__"  # the group key of a whole period, when no breakdown is asked for
@@ -225,7 +225,14 @@ def _answers_in(items: Sequence[str], in_period):
     return query
 
 
-@cache
 def _questionnaire_of() -> dict[str, str]:
-    """Item key → the questionnaire that asks it now (item keys are unique across questionnaires)."""
-    return {item.key: key for key, questionnaire in load_questionnaires().items() for item in questionnaire.items}
+    """Item key → the questionnaire that asks it now (item keys are unique across questionnaires): the
+    installation's questionnaires, also those made in the editor; kept per request with them."""
+    from .services.questionnaires import in_force
+
+    known = in_force()
+    owners = g.get("surveys_item_owners")
+    if owners is None or owners[0] is not known:
+        owners = g.surveys_item_owners = (
+            known, {item.key: key for key, questionnaire in known.items() for item in questionnaire.items})
+    return owners[1]

@@ -13,6 +13,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
 
+from ..services.questionnaires import in_force
 from .problems import MEDIA_TYPE
 from .schemas import InvitationRequestSchema, InvitationSchema, KpiResultSchema, ProblemSchema
 
@@ -21,11 +22,12 @@ SCHEMAS = {"InvitationRequest": InvitationRequestSchema, "Invitation": Invitatio
 
 
 def document() -> dict:
-    return _document(current_app.config["BASE_URL"])
+    # The questionnaires are part of the key: the invitation request lists the installation's as its enum.
+    return _document(current_app.config["BASE_URL"], tuple(in_force()))
 
 
 @cache
-def _document(base_url: str) -> dict:
+def _document(base_url: str, questionnaires: tuple[str, ...]) -> dict:
     spec = APISpec(
         title="surveys — waardering API", version="1.0.0", openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],

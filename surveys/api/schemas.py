@@ -2,10 +2,12 @@
 every schema is put into /api/v1/openapi.json by apispec (openapi.py), so the document and the checks
 cannot drift apart. Messages a client's developer reads are plain Dutch, as for every bad input."""
 
+from flask import has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..questionnaires import QUESTIONNAIRE_KEYS
+from ..questionnaires import SHIPPED_KEYS
 from ..services.api_invitations import DELIVERIES, InvitationRequest, normalised_address
+from ..services.questionnaires import in_force
 
 REQUIRED = {"required": "Dit veld is verplicht.", "null": "Dit veld mag niet leeg (null) zijn.",
             "invalid": "Dit moet tekst zijn."}
@@ -13,6 +15,30 @@ REQUIRED = {"required": "Dit veld is verplicht.", "null": "Dit veld mag niet lee
 
 def _one_of(choices) -> validate.OneOf:
     return validate.OneOf(choices, error="Kies een van: {choices}.")
+
+
+class _KnownQuestionnaire(validate.OneOf):
+    """One of the installation's questionnaires, read when asked (a beheerder may add one): for the check of a
+    request and for the enum of the OpenAPI document alike."""
+
+    def __init__(self):
+        super().__init__((), error="Kies een van: {choices}.")
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(in_force()) if has_app_context() else SHIPPED_KEYS
+
+    @choices.setter
+    def choices(self, value) -> None:  # OneOf.__init__ sets it; the choices are the installation's
+        pass
+
+    @property
+    def choices_text(self) -> str:
+        return ", ".join(self.choices)
+
+    @choices_text.setter
+    def choices_text(self, value) -> None:
+        pass
 
 
 class InvitationRequestSchema(Schema):
@@ -23,7 +49,7 @@ class InvitationRequestSchema(Schema):
                       "type": "Stuur een JSON-object, bijvoorbeeld {\"questionnaire\": \"client\", "
                               "\"delivery\": \"link\"}."}
 
-    questionnaire = fields.String(required=True, validate=_one_of(QUESTIONNAIRE_KEYS), error_messages=REQUIRED,
+    questionnaire = fields.String(required=True, validate=_KnownQuestionnaire(), error_messages=REQUIRED,
                                   metadata={"description": "De vragenlijst; de code hoort bij haar open meetronde.",
                                             "example": "client"})
     delivery = fields.String(required=True, validate=_one_of(DELIVERIES), error_messages=REQUIRED,

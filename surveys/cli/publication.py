@@ -5,14 +5,13 @@ from flask.cli import with_appcontext
 
 from .. import periods
 from ..periods import PeriodError, parse_period
-from ..questionnaires import QUESTIONNAIRE_KEYS
 from ..services import publication
 
 
 @click.command("publish")
 @with_appcontext
 @click.argument("period")
-@click.option("--questionnaire", type=click.Choice(QUESTIONNAIRE_KEYS),
+@click.option("--questionnaire", metavar="KEY",
               help="Only this questionnaire (default: every questionnaire reported in periods of this kind).")
 def publish_command(period, questionnaire):
     """Publish PERIOD (2026-H1, or a quarter for the cliënt questionnaire): its figures become visible and

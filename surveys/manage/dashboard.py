@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from .. import periods
 from ..auth import ROLE_RANK, role_required
 from ..periods import Period, PeriodError, half_year_of, parse_period, quarter_of
-from ..questionnaires import QUESTIONNAIRE_KEYS
 from ..services import publication
+from ..services.questionnaires import in_force
 from ..services.reports import GROUPS, kpi_results
 from . import bp
 
@@ -69,7 +69,7 @@ def releasable(period: Period, today: date) -> list[str]:
     """The questionnaires a manager may publish this period for now (publication.why_not says why not)."""
     if ROLE_RANK[current_user.role] < ROLE_RANK["manager"]:
         return []
-    return [key for key in QUESTIONNAIRE_KEYS
+    return [key for key in in_force()
             if publication.reported_in(key, period) and publication.publishable(key, period, today)]
 
 

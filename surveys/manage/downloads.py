@@ -13,9 +13,10 @@ from flask_login import current_user
 from .. import exports, periods
 from ..auth import role_required
 from ..periods import Period
-from ..questionnaires import QUESTIONNAIRE_KEYS, Questionnaire, load_questionnaire
+from ..questionnaires import Questionnaire
 from ..services import audit
 from ..services.kpi_catalogue import catalogue
+from ..services.questionnaires import in_force
 from ..services.reports import GROUPS, item_summaries, kpi_results, periods_for
 from . import bp
 from .dashboard import period_choices, selected_period
@@ -36,9 +37,9 @@ def _period() -> Period:
 
 
 def questionnaires_in(period: Period) -> list[Questionnaire]:
-    """The questionnaires reported in periods of this kind (quarters: the cliënt questionnaire only)."""
+    """The installation's questionnaires reported in periods of this kind (quarters: the cliënt one only)."""
     kind = "half_year" if period.is_half_year else "quarter"
-    return [q for q in map(load_questionnaire, QUESTIONNAIRE_KEYS) if kind in q.reporting]
+    return [q for q in in_force().values() if kind in q.reporting]
 
 
 def _questionnaire_or_404(key: str, period: Period) -> Questionnaire:

@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from .. import charts, periods
 from ..auth import ROLE_RANK, role_required
 from ..periods import half_year_of
-from ..questionnaires import load_questionnaire
 from ..services import audit
+from ..services.questionnaires import in_force_one
 from ..services.reports import (
     GROUPS,
     ReportError,
@@ -109,7 +109,7 @@ def kpi_page(key: str):
     """A KPI in one period: result, chart, breakdown, item summaries, and free text for managers."""
     kpi = _kpi_or_404(key)
     period, error = selected_period(periods.today())
-    questionnaire = load_questionnaire(kpi.questionnaire)
+    questionnaire = in_force_one(kpi.questionnaire)
     if not error and not periods_for(kpi, period):
         # A quarter of a questionnaire reported per half-year: show the half-year and say why.
         error = (f"{kpi.label.nl} wordt per halfjaar gerapporteerd, niet per kwartaal: "
@@ -145,7 +145,7 @@ def hide_text(key: str):
     if not HideForm().validate_on_submit():
         abort(400, "Het formulier is verlopen. Laad de pagina opnieuw en probeer het nog eens.")
     response_id, _, item = request.form.get("antwoord", "").partition("-")
-    questionnaire = load_questionnaire(kpi.questionnaire)
+    questionnaire = in_force_one(kpi.questionnaire)
     if not response_id.isdigit() or not hide_free_text(questionnaire, int(response_id), item,
                                                         by=current_user.email):
         abort(400, "Dit open antwoord bestaat niet (meer). Laad de pagina opnieuw.")

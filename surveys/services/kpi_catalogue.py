@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import KpiCatalogue
-from ..questionnaires import Kpi, Questionnaire, QuestionnaireError, load_kpis, load_questionnaires, parse_kpis
+from ..questionnaires import Kpi, Questionnaire, QuestionnaireError, load_kpis, parse_kpis
 from ..questionnaires.files import read_toml, toml_string
 from . import audit, transaction
 
@@ -33,7 +33,7 @@ def catalogue() -> tuple[Kpi, ...]:
     return cached
 
 
-_parsed: dict[int, tuple[Kpi, ...]] = {}
+_parsed: dict[tuple[int, str], tuple[Kpi, ...]] = {}
 
 
 def _stored() -> tuple[Kpi, ...] | None:
@@ -41,18 +41,20 @@ def _stored() -> tuple[Kpi, ...] | None:
                              .order_by(KpiCatalogue.id.desc()).limit(1)).first()
     if row is None:
         return None
-    if row.id not in _parsed:  # a stored version never changes: parsed once per process
-        _parsed[row.id] = parse_kpis(row.definition, f"KPI-catalogus versie {row.id}", _questionnaires())
-    return _parsed[row.id]
+    # A stored version never changes: parsed once per process. Its text is part of the key, as another
+    # database (a test's, a restored copy) may hold another catalogue under the same id.
+    key = (row.id, json.dumps(row.definition, sort_keys=True))
+    if key not in _parsed:
+        _parsed[key] = parse_kpis(row.definition, f"KPI-catalogus versie {row.id}", _questionnaires())
+    return _parsed[key]
 
 
 def _questionnaires() -> dict[str, Questionnaire]:
-    """The questionnaires a KPI may point into: those stored (also the ones made in the editor), or before
-    `seed`, the shipped ones."""
+    """The questionnaires a KPI may point into: every one respondents can get now (also those made in the
+    editor, once published), as worded now; before `seed`, the shipped ones."""
     from . import questionnaires as stored
 
-    known = {key: stored.current(key) for key in stored.known_keys()}
-    return {key: value for key, value in known.items() if value is not None} or load_questionnaires()
+    return stored.in_force()
 
 
 def read_file(content: bytes | str, source: str) -> dict:

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import PublishedPeriod, ResponseTally, Round
 from ..periods import Period, half_year_of, parse_period, quarter_of
-from ..questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from . import audit, transaction
+from .questionnaires import in_force, in_force_one
 
 WITHHELD = "niet_vrijgegeven"  # the verdict of a figure that is not published yet
 WITHHELD_TEXT = "Resultaten komen na vrijgeven"
@@ -61,7 +61,7 @@ def published_periods(questionnaire: str, periods: Iterable[Period | str]) -> se
 
 def reported_in(questionnaire: str, period: Period) -> bool:
     """Whether the questionnaire reports in periods of this kind (quarters: the cliënt questionnaire)."""
-    return ("half_year" if period.is_half_year else "quarter") in load_questionnaire(questionnaire).reporting
+    return ("half_year" if period.is_half_year else "quarter") in in_force_one(questionnaire).reporting
 
 
 def why_not(questionnaire: str, period: Period, today: date) -> str | None:
@@ -86,9 +86,10 @@ def publish(period: Period | str, questionnaire: str | None = None, *, by: str, 
     kind. All or nothing: raises PublicationError naming each questionnaire that cannot be published.
     Returns the questionnaires published; records who did it in the audit log."""
     period = parse_period(period) if isinstance(period, str) else period
-    keys = [questionnaire] if questionnaire else [key for key in QUESTIONNAIRE_KEYS if reported_in(key, period)]
-    if questionnaire is not None and questionnaire not in QUESTIONNAIRE_KEYS:
-        raise PublicationError(f"onbekende vragenlijst '{questionnaire}'; bekend zijn: {', '.join(QUESTIONNAIRE_KEYS)}")
+    known = in_force()
+    if questionnaire is not None and questionnaire not in known:
+        raise PublicationError(f"onbekende vragenlijst '{questionnaire}'; bekend zijn: {', '.join(known)}")
+    keys = [questionnaire] if questionnaire else [key for key in known if reported_in(key, period)]
     problems = [reason for key in keys if (reason := why_not(key, period, today))]
     if problems:
         raise PublicationError(f"{period} kan niet worden vrijgegeven: " + "; ".join(problems))
@@ -117,7 +118,7 @@ def publish_due(today: date, days: int, *, by: str = "run-due") -> list[tuple[st
     """Publish every period that ended at least `days` days ago, has responses or a round, and whose rounds
     have closed. Idempotent: returns the (questionnaire, period) pairs published by this call."""
     done = []
-    for questionnaire in QUESTIONNAIRE_KEYS:
+    for questionnaire in in_force():
         for period in _candidates(questionnaire):
             if today - period.end >= timedelta(days=days) and publishable(questionnaire, period, today):
                 publish(period, questionnaire, by=by, today=today)

@@ -5,7 +5,7 @@ The package's files are the shipped default that `seed` stores."""
 import copy
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -74,6 +74,7 @@ def seed() -> list[SeedResult]:
         known.current_version, known.seeded_checksum = version, questionnaire.checksum
         results.append(SeedResult(key, version.version, created=created))
     db.session.commit()
+    _forget_in_force()
     return results
 
 
@@ -101,6 +102,41 @@ def current(key: str) -> Questionnaire | None:
     if version is not None:
         return definition_of(version)
     return load_questionnaire(key) if key in SHIPPED_KEYS else None
+
+
+_IN_FORCE = "surveys_questionnaires_in_force"
+
+
+def in_force() -> dict[str, Questionnaire]:
+    """Every questionnaire respondents can get now, key → current(key), in known_keys() order: what the report
+    channels show (a questionnaire made in the editor and not yet published is left out). One query per
+    request (kept in flask.g; publishing forgets it); a stored version is parsed once per process."""
+    cached = g.get(_IN_FORCE) if has_app_context() else None
+    if cached is not None:
+        return cached
+    rows = db.session.execute(
+        select(KnownQuestionnaire.key, QuestionnaireVersion.id, QuestionnaireVersion.checksum)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == KnownQuestionnaire.current_version_id)).all()
+    stored = {key: _parsed.get(checksum) or definition_of(db.session.get(QuestionnaireVersion, version_id))
+              for key, version_id, checksum in rows}
+    found = {key: stored.get(key) or load_questionnaire(key) for key in SHIPPED_KEYS}
+    found |= {key: stored[key] for key in sorted(stored.keys() - set(SHIPPED_KEYS))}
+    if has_app_context():
+        g.setdefault(_IN_FORCE, found)
+    return found
+
+
+def in_force_one(key: str) -> Questionnaire:
+    """in_force()[key]; QuestionnaireError naming the known keys for a key without a current version."""
+    found = in_force()
+    if key not in found:
+        raise QuestionnaireError(f"onbekende vragenlijst '{key}'; bekend zijn: {', '.join(found)}")
+    return found[key]
+
+
+def _forget_in_force() -> None:
+    if has_app_context():
+        g.pop(_IN_FORCE, None)
 
 
 @dataclass(frozen=True)
@@ -256,6 +292,7 @@ def _make_current(key: str, definition: dict, *, actor: str, action: str) -> Que
     before = known.current_version.definition if known.current_version else {}
     version, created = _stored(key, questionnaire)
     known.current_version, known.draft = version, None
+    _forget_in_force()
     audit.record(action, actor=actor, commit=False,
                  detail=f"{key} versie {version.version}{'' if created else ' (bestond al)'}: "
                         f"{summary_of_changes(before, definition)}")

@@ -11,13 +11,23 @@ from .. import aggregates, scoring
 from ..extensions import db
 from ..models import Answer, HiddenAnswer
 from ..periods import Period, half_year_of, parse_period, today
-from ..questionnaires import Kpi, Questionnaire, load_questionnaire
+from ..questionnaires import Kpi, Questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
 from . import audit, publication, transaction
 from .kpi_catalogue import catalogue
+from .questionnaires import in_force, in_force_one
 
-# Who answers each questionnaire, as the reports and the downloads page name them.
-GROUPS = {"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"}
+
+class _Groups(dict):
+    """Who answers each questionnaire, as the reports and the downloads page name them; a questionnaire made
+    in the editor is named by its title."""
+
+    def __missing__(self, key: str) -> str:
+        questionnaire = in_force().get(key)
+        return questionnaire.title.nl if questionnaire is not None else key
+
+
+GROUPS = _Groups({"client": "Cliënten", "partner": "Partners", "gemeente": "Gemeente", "medewerker": "Medewerkers"})
 
 
 class ReportError(ValueError):
@@ -95,7 +105,7 @@ def norm_of(kpi: Kpi, period: Period) -> scoring.Norm:
 def periods_for(kpi: Kpi, period: Period) -> bool:
     """Whether the KPI is reported in periods of this kind (quarters: cliënt KPIs only)."""
     kind = "half_year" if period.is_half_year else "quarter"
-    return kind in load_questionnaire(kpi.questionnaire).reporting
+    return kind in in_force_one(kpi.questionnaire).reporting
 
 
 def _reference_half_years(period: Period) -> list[Period]:
@@ -131,7 +141,7 @@ def kpi_results(period: Period | str, kpi_keys: list[str] | None = None) -> list
 def kpi_report(kpi: Kpi, period: Period) -> KpiReport:
     """One KPI in one period, with its trend against the previous period of the same kind; a period
     that is not published carries its response count and rate only."""
-    questionnaire = load_questionnaire(kpi.questionnaire)
+    questionnaire = in_force_one(kpi.questionnaire)
     previous = period.previous()
     shown = publication.published_periods(kpi.questionnaire, [period, previous])
     if str(period) not in shown:
@@ -223,7 +233,7 @@ def reference_groups(item: str, period: Period, min_n: int) -> list[scoring.Grad
     if key is None:
         counts = aggregates.answer_counts([item], earlier)
         return [c.grade() for c in counts.values() if c.grade().n >= min_n]
-    questionnaire = load_questionnaire(key)
+    questionnaire = in_force_one(key)
     shown = publication.published_periods(key, earlier)
     # Each half-year as it was published: without what it held back (the spread of a hidden quarter).
     groups = [figure_counts(questionnaire, [item], half_year)[item][0].grade()
@@ -245,7 +255,7 @@ def kpi_breakdown(kpi: Kpi, period: Period, by: str) -> list[GroupResult]:
     """The KPI per group of a background item, with small groups and their complement hidden. A half-year
     over published quarters is made of the quarters its KPI figure includes, and also hides every group a
     shown quarter hides (publication.hidden_by_quarters)."""
-    questionnaire = load_questionnaire(kpi.questionnaire)
+    questionnaire = in_force_one(kpi.questionnaire)
     if by not in {item.key for item in questionnaire.items if item.background}:
         raise ReportError(f"'{by}' is geen achtergrondvraag van de vragenlijst {questionnaire.key}")
     if not publication.is_published(kpi.questionnaire, period):
