@@ -134,6 +134,33 @@ def answer_counts_from_answers(items: Sequence[str], periods: Sequence[Period]):
     return counts
 
 
+def versions_answered(questionnaire: str, period: Period) -> dict[int, int]:
+    """Responses per questionnaire version (its id) in the period: one query on the period's index."""
+    column = _period_column(period)
+    query = (select(Response.questionnaire_version_id, func.count())
+             .where(Response.questionnaire == questionnaire, column == str(period))
+             .group_by(Response.questionnaire_version_id))
+    return {version_id: count for version_id, count in db.session.execute(query)}
+
+
+def version_counts(questionnaire: str, items: Sequence[str],
+                   quarters: Sequence[str]) -> dict[tuple[str, str, int], AnswerCounts]:
+    """Counts per (item, quarter, questionnaire version id) of the questionnaire's answers in the quarters: the
+    split of a period by the version answered, grouped from the answers as a breakdown is."""
+    if not items or not quarters:
+        return {}
+    answer_key = func.coalesce(cast(Answer.value, String), Answer.code)
+    query = (select(Answer.item, Response.quarter, Response.questionnaire_version_id, answer_key, func.count())
+             .join(Response, Response.id == Answer.response_id)
+             .where(Response.questionnaire == questionnaire, Response.quarter.in_(list(quarters)),
+                    Answer.item.in_(list(items)), Answer.text.is_(None))
+             .group_by(Answer.item, Response.quarter, Response.questionnaire_version_id, answer_key))
+    result: dict[tuple[str, str, int], dict[str, int]] = defaultdict(dict)
+    for item, quarter, version_id, key, count in db.session.execute(query):
+        result[(item, quarter, version_id)][str(key)] = count
+    return {key: AnswerCounts(counts) for key, counts in result.items()}
+
+
 def response_counts(questionnaire: str, periods: Sequence[Period]) -> dict[str, int]:
     """Responses per period: the numerator of the response rate."""
     owner = _quarter_owner(periods)

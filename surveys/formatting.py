@@ -44,6 +44,21 @@ def norm_text(norm, statistic: str) -> str:
     return f"{norm.operator} {norm_value(norm, statistic)}" + (" %" if statistic == "share" else "")
 
 
+def version_outcome(row) -> str:
+    """A version's figure of an item (reports.VersionResult) in words: the mean grade, the share (helemaal) mee
+    eens, or each answer's count and share; "–" when it has none to show."""
+    summary = row.summary
+    if summary is None or row.hidden:
+        return "–"
+    if row.mean is not None:
+        return f"Gemiddeld cijfer {nl_number(row.mean)}"
+    if getattr(summary, "share", None) is not None:
+        return f"(Helemaal) mee eens: {nl_percent(summary.share, 1)}"
+    counts = dict(summary.distribution or {})
+    return ", ".join(f"{option.label.nl}: {counts[option.code]} ({nl_percent(counts[option.code] / summary.n)})"
+                     for option in row.item.answer_options() if counts.get(option.code) and summary.n)
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(nl_number)
     app.add_template_filter(nl_percent)
@@ -56,6 +71,7 @@ def register(app: Flask) -> None:
     app.add_template_global(verdict_label)
     app.add_template_global(n_text)
     app.add_template_global(responses_text)
+    app.add_template_global(version_outcome)
 
 
 # --- KPI figures that never contradict the verdict -------------------------------------------------------

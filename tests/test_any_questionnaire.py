@@ -2,6 +2,7 @@
 published (`jeugd`) is on the dashboard, the KPI page, the downloads, the publication command and the API once a
 KPI is defined on it; a wording published in the editor is what the report pages show, not the package file."""
 
+import re
 import tomllib
 from datetime import date
 
@@ -9,13 +10,13 @@ import pytest
 
 from surveys import periods
 from surveys.answers import AnswerValue
-from surveys.services import kpi_catalogue
+from surveys.services import kpi_catalogue, reports
 from surveys.services import questionnaires as stored
 from surveys.services.responses import NewResponse, store_many
 from surveys.services.tokens import create_token
 from surveys.services.users import create_user
 
-from .helpers import open_round
+from .helpers import open_round, publish
 from .test_manage import PASSWORD, log_in
 
 JEUGD = {
@@ -142,3 +143,120 @@ def test_report_pages_show_the_wording_published_in_the_editor(app, client, monk
 def runner_publish(app) -> int:
     return app.test_cli_runner().invoke(args=["publish", "2026-H1", "--questionnaire", "client"]).exit_code
 
+
+# --- the new version's results next to the old version's in the same period ---------------------------------
+
+NEW_P1 = "Welk cijfer geeft u de samenwerking met ons in het afgelopen halfjaar? Kies een cijfer van 1 tot 10."
+P10 = {"key": "P10", "type": "agree", "required": True, "background": False, "missing": ["weet_niet"],
+       "text": {"nl": "Wij delen informatie op tijd met elkaar.", "en": "We share information in good time."}}
+
+
+def partner_in_two_versions(old_grades, new_grades, new_agree=()) -> None:
+    """Partner answers of 2026-H1: `old_grades` to P1 in version 1 (10 March), then P1 reworded and P10 added
+    (version 2), and `new_grades` to P1 with `new_agree` to P10 in version 2 (20 April). P2 keeps its wording:
+    4 in every response."""
+    first = stored.current_version("partner")
+    store_many(first, [NewResponse(DAY, [AnswerValue("P1", value=g), AnswerValue("P2", value=4)])
+                       for g in old_grades], channel="paper")
+    definition = stored.draft_of("partner")
+    definition["items"][0]["text"]["nl"] = NEW_P1
+    definition["items"].insert(7, P10)
+    stored.save_draft("partner", definition, actor="beheerder@example.nl")
+    second = stored.publish("partner", actor="beheerder@example.nl")
+    agree = list(new_agree) + [None] * (len(new_grades) - len(new_agree))
+    store_many(second, [NewResponse(date(2026, 4, 20), [AnswerValue("P1", value=g), AnswerValue("P2", value=4)]
+                                    + ([AnswerValue("P10", value=a)] if a else []))
+                        for g, a in zip(new_grades, agree, strict=True)], channel="paper")
+    create_user("manager@example.nl", PASSWORD, "manager")
+
+
+def version_rows(html: str, item: str) -> list[list[str]]:
+    """The cells of the per-version table of `item`, row by row."""
+    caption = f"<caption>Uitkomsten per versie van de vragenlijst, vraag {item}</caption>"
+    if caption not in html:
+        return []
+    body = html.split(caption)[1].split("</table>")[0].split("<tbody>")[1]
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", body, re.S)
+    return [cells[i:i + 4] for i in range(0, len(cells), 4)]
+
+
+def distribution(html: str, item: str) -> dict[str, str]:
+    table = html.split(f"<caption>Verdeling van de antwoorden op {item}</caption>")[1].split("</table>")[0]
+    return dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', table))
+
+
+def test_a_period_with_two_versions_shows_each_versions_results_beside_the_whole(app, client, monkeypatch):
+    monkeypatch.setattr(periods, "today", lambda: date(2026, 12, 2))
+    with app.app_context():
+        old = stored.current("partner").items[0].text.nl
+        partner_in_two_versions([6, 7, 8, 8, 9], [9, 10, 7, 8, 6, 10], new_agree=[4, 5, 2, 5, 4, 1])
+    log_in(client, "manager@example.nl")
+    unpublished = page(client, "/beheer/kpi/partner_cooperation?periode=2026-H1")
+    assert "Uitkomsten per versie" not in unpublished
+    assert app.test_cli_runner().invoke(args=["publish", "2026-H1", "--questionnaire", "partner"]).exit_code == 0
+
+    html = page(client, "/beheer/kpi/partner_cooperation?periode=2026-H1")
+    # P1: version 1 gave 6, 7, 8, 8, 9 (n 5, mean 38/5 = 7,60); version 2 gave 9, 10, 7, 8, 6, 10 (n 6, 50/6 = 8,33).
+    assert version_rows(html, "P1") == [
+        ["Versie 1", old, "5", "Gemiddeld cijfer 7,60"],
+        ["Versie 2", NEW_P1, "6", "Gemiddeld cijfer 8,33"],
+    ]
+    # The whole period stays as it was: all 11 answers, 6 ×2, 7 ×2, 8 ×3, 9 ×2, 10 ×2.
+    whole = distribution(html, "P1")
+    assert [whole[str(grade)] for grade in range(1, 11)] == ["0", "0", "0", "0", "0", "2", "2", "3", "2", "2"]
+    # P10 is asked in version 2 only: 4, 5, 2, 5, 4, 1 → 4 of 6 (helemaal) mee eens = 66,7 %.
+    assert version_rows(html, "P10") == [
+        ["Versie 1", "Niet gevraagd in deze versie", "–", "–"],
+        ["Versie 2", P10["text"]["nl"], "6", "(Helemaal) mee eens: 66,7 %"],
+    ]
+    # P2 has the same wording in both versions: one result for the period, no split.
+    assert version_rows(html, "P2") == []
+    assert distribution(html, "P2")["Mee eens"] == "11"
+
+
+def test_a_version_below_the_minimum_hides_both_versions_but_not_the_whole(app, client, monkeypatch):
+    monkeypatch.setattr(periods, "today", lambda: date(2026, 12, 2))
+    with app.app_context():
+        old = stored.current("partner").items[0].text.nl
+        partner_in_two_versions([5, 6, 7], [8, 8, 9, 7, 6, 10, 9])
+    assert app.test_cli_runner().invoke(args=["publish", "2026-H1", "--questionnaire", "partner"]).exit_code == 0
+    log_in(client, "manager@example.nl")
+    html = page(client, "/beheer/kpi/partner_cooperation?periode=2026-H1")
+    # Version 1 has 3 answers (< 5): hidden; version 2 (7) is its complement, or 10 − 7 would give version 1.
+    assert version_rows(html, "P1") == [
+        ["Versie 1", old, "minder dan 5", "Niet getoond, om kleine groepen te beschermen"],
+        ["Versie 2", NEW_P1, "niet getoond", "Niet getoond, om kleine groepen te beschermen"],
+    ]
+    assert "Gemiddeld cijfer" not in html and "8,14" not in html  # version 2's mean, 57/7
+    # The whole period still shows: 10 answers, 5 6 7 from version 1 and 8 8 9 7 6 10 9 from version 2.
+    whole = distribution(html, "P1")
+    assert [whole[str(grade)] for grade in range(5, 11)] == ["1", "2", "2", "2", "2", "1"]
+
+
+def test_a_half_year_hides_a_version_its_shown_quarter_hides(app):
+    """The cliënt half-year lies over published quarters. Q1 holds 6 answers to C1 in version 1 only (no split);
+    Q2 holds 3 in version 1 and 6 in version 2, so Q2 hides both (3 < 5, and its complement). The half-year
+    would show version 1 as 6 + 3 = 9, and 9 − Q1's 6 gives Q2's hidden 3: it hides both versions as well."""
+    with app.app_context():
+        first = stored.current_version("client")
+        store_many(first, [NewResponse(date(2026, 2, 10), [AnswerValue("C1", value=8)])] * 6
+                   + [NewResponse(date(2026, 5, 10), [AnswerValue("C1", value=7)])] * 3, channel="paper")
+        definition = stored.draft_of("client")
+        definition["items"][0]["text"]["nl"] = NEW_C1
+        stored.save_draft("client", definition, actor="beheerder@example.nl")
+        second = stored.publish("client", actor="beheerder@example.nl")
+        store_many(second, [NewResponse(date(2026, 5, 20), [AnswerValue("C1", value=9)])] * 6, channel="paper")
+        publish("2026-H1", questionnaires=("client",))
+        client = stored.current("client")
+
+        assert reports.version_summaries(client, "2026-Q1") == {}
+        quarter = reports.version_summaries(client, "2026-Q2")["C1"]
+        half_year = reports.version_summaries(client, "2026-H1")["C1"]
+        assert [(row.version, row.text == NEW_C1, row.n, row.hidden) for row in quarter] == [
+            (1, False, None, "minder dan 5"), (2, True, None, "niet getoond")]
+        assert [(row.version, row.n, row.hidden) for row in half_year] == [
+            (1, None, "niet getoond"), (2, None, "niet getoond")]
+        # The whole figures stay: Q2 9 answers (7 ×3, 9 ×6), the half-year 15 (8 ×6, 7 ×3, 9 ×6).
+        assert reports.item_summaries(client, "2026-Q2")["C1"].n == 9
+        whole = reports.item_summaries(client, "2026-H1")["C1"]
+        assert (whole.n, whole.distribution["7"], whole.distribution["8"], whole.distribution["9"]) == (15, 3, 6, 6)

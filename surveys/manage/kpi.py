@@ -23,6 +23,7 @@ from ..services.reports import (
     kpi_report,
     periods_for,
     select_kpis,
+    version_summaries,
 )
 from . import bp
 from .dashboard import TRENDS, VERDICTS, selected_period
@@ -119,6 +120,7 @@ def kpi_page(key: str):
     breakdowns = {item.key: (item, kpi_breakdown(kpi, period, item.key))
                   for item in questionnaire.items if item.background}
     summaries = item_summaries(questionnaire, period)
+    versions = version_summaries(questionnaire, period)  # the results per version beside the whole period's
     history = charts.drawn_history(kpi_history(kpi.key, until=half_year_of(period.start)))
     texts, shown, filters = None, [], text_filters()
     may_read = ROLE_RANK[current_user.role] >= ROLE_RANK["manager"]
@@ -130,6 +132,7 @@ def kpi_page(key: str):
     error = error or filters.error
     return render_template("manage/kpi.html", kpi=kpi, period=period, error=error, report=report,
                            questionnaire=questionnaire, breakdowns=breakdowns, summaries=summaries,
+                           versions=versions,
                            texts=texts, may_read=may_read, verdicts=VERDICTS,
                            trends=TRENDS, answer_rows=answer_rows, answer_shares=answer_shares,
                            method_label=method_label, history=history, groups=GROUPS, filters=filters,

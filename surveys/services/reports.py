@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from .. import aggregates, scoring
 from ..extensions import db
-from ..models import Answer, HiddenAnswer
+from ..models import Answer, HiddenAnswer, QuestionnaireVersion
 from ..periods import Period, half_year_of, parse_period, today
-from ..questionnaires import Kpi, Questionnaire
+from ..questionnaires import Item, Kpi, Questionnaire
 from ..scoring import MeanResult, ShareResult, TrendResult
 from . import audit, publication, transaction
 from .kpi_catalogue import catalogue
-from .questionnaires import in_force, in_force_one
+from .questionnaires import definition_of, in_force, in_force_one
 
 
 class _Groups(dict):
@@ -319,6 +319,118 @@ def item_summaries(questionnaire: Questionnaire, period: Period | str) -> dict[s
             forced = _hidden_in_quarters(questionnaire, item, included) if included else set()
             summaries[item.key] = choice_summary(item, tally.counts, questionnaire.min_n, forced)
     return summaries
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    """One version's part of an item in a period whose responses answered more than one version."""
+
+    version: int
+    item: Item | None  # the item as this version words it; None: the version does not ask it
+    n: int | None = None  # None when hidden (or not asked)
+    summary: object | None = None  # as item_summaries gives it; None when hidden or not asked
+    mean: float | None = None  # a grade item's mean
+    hidden: str | None = None  # "minder dan N" (small) or "niet getoond" (its complement)
+
+    @property
+    def text(self) -> str | None:
+        return self.item.text.nl if self.item is not None else None
+
+
+def _wording(item) -> tuple[str, tuple[str, ...]]:
+    """What the report shows of an item: its Dutch text and the labels of its answers."""
+    return item.text.nl, tuple(option.label.nl for option in item.answer_options())
+
+
+def _n(item, counts: aggregates.AnswerCounts) -> int:
+    """The n of the item's summary: the answers on its scale (a choice: every answer it offers)."""
+    if item.type == "choice":
+        offered = {option.code for option in item.answer_options()}
+        return sum(count for code, count in counts.counts.items() if code in offered)
+    return counts.substantive
+
+
+def _summary(item, counts: aggregates.AnswerCounts, min_n: int):
+    if item.type == "grade":
+        return scoring.grade_distribution(counts.counts, min_n=min_n)
+    if item.type == "agree":
+        return scoring.agree_summary(counts.counts, min_n=min_n)
+    return choice_summary(item, counts.counts, min_n)
+
+
+def version_summaries(questionnaire: Questionnaire, period: Period | str) -> dict[str, list[VersionResult]]:
+    """The new version's results next to the old version's in the same period: per closed item whose wording
+    differs between the versions answered in the period (or that one of them does not ask), the result of
+    each version, oldest first. Empty when the period is not published or holds one version.
+
+    A split by version is a breakdown: a version below the minimum n is hidden, and so is its complement
+    (scoring.suppress_breakdown); a half-year over published quarters is made of the quarters its item figure
+    includes, and hides every version a shown quarter hides. Background items are not split: their answers
+    are groups themselves, and a table of groups per version would show groups below the minimum n."""
+    period = parse_period(period) if isinstance(period, str) else period
+    if not publication.is_published(questionnaire.key, period):
+        return {}
+    answered = aggregates.versions_answered(questionnaire.key, period)
+    if len(answered) < 2:
+        return {}
+    versions = {version_id: db.session.get(QuestionnaireVersion, version_id) for version_id in answered}
+    worded = {version_id: definition_of(version) for version_id, version in versions.items()}
+    items = [item for item in questionnaire.items if item.type != "open" and not item.background]
+    split = []
+    for item in items:
+        wordings = {version_id: (_wording(found) if (found := _item_in(worded[version_id], item.key)) else None)
+                    for version_id in versions}
+        if len(set(wordings.values())) > 1:
+            split.append(item)
+    if not split:
+        return {}
+    figures = figure_counts(questionnaire, [item.key for item in split], period)
+    quarters = [str(q) for q in publication.quarters_of(period)]
+    counts = aggregates.version_counts(questionnaire.key, [item.key for item in split], quarters)
+    min_n = questionnaire.min_n
+    result = {}
+    for item in split:
+        _, _, included = figures[item.key]
+        parts_in = sorted(included) if included is not None else quarters
+        per_version: dict[int, aggregates.AnswerCounts] = {}
+        parts: dict[str, dict[int, int]] = {}
+        for version_id in versions:
+            asked = _item_in(worded[version_id], item.key)
+            if asked is None:
+                continue
+            pieces = {q: counts.get((item.key, q, version_id), aggregates.AnswerCounts()) for q in parts_in}
+            per_version[version_id] = aggregates.AnswerCounts.combined(pieces.values())
+            for q, piece in pieces.items():
+                parts.setdefault(q, {})[version_id] = _n(asked, piece)
+        sizes = {version_id: _n(_item_in(worded[version_id], item.key), tally)
+                 for version_id, tally in per_version.items()}
+        forced: set = set()
+        if included is not None:
+            shown = publication.published_periods(questionnaire.key, parts_in)
+            forced = publication.hidden_by_quarters(parts, shown, min_n, scoring.suppress_breakdown)
+        hidden = scoring.suppress_breakdown(sizes, min_n, frozenset(forced))
+        rows = []
+        for version_id in sorted(versions, key=lambda v: versions[v].version):
+            asked = _item_in(worded[version_id], item.key)
+            number = versions[version_id].version
+            if asked is None:
+                rows.append(VersionResult(number, None))
+            elif version_id in hidden:
+                words = f"minder dan {min_n}" if sizes[version_id] < min_n else "niet getoond"
+                rows.append(VersionResult(number, asked, hidden=words))
+            else:
+                tally = per_version[version_id]
+                summary = _summary(asked, tally, min_n)
+                grade = tally.grade()
+                mean = grade.total / grade.n if item.type == "grade" and grade.n else None
+                rows.append(VersionResult(number, asked, n=sizes[version_id],
+                                          summary=None if summary.suppressed else summary, mean=mean))
+        result[item.key] = rows
+    return result
+
+
+def _item_in(questionnaire: Questionnaire, key: str) -> Item | None:
+    return next((item for item in questionnaire.items if item.key == key), None)
 
 
 def _hidden_in_quarters(questionnaire: Questionnaire, item, included: set[str]) -> set[str]:
