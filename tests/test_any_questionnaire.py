@@ -151,16 +151,19 @@ P10 = {"key": "P10", "type": "agree", "required": True, "background": False, "mi
        "text": {"nl": "Wij delen informatie op tijd met elkaar.", "en": "We share information in good time."}}
 
 
-def partner_in_two_versions(old_grades, new_grades, new_agree=()) -> None:
-    """Partner answers of 2026-H1: `old_grades` to P1 in version 1 (10 March), then P1 reworded and P10 added
-    (version 2), and `new_grades` to P1 with `new_agree` to P10 in version 2 (20 April). P2 keeps its wording:
-    4 in every response."""
+def partner_in_two_versions(old_grades, new_grades, new_agree=(), old_p7=()) -> None:
+    """Partner answers of 2026-H1: `old_grades` to P1 with `old_p7` to P7 in version 1 (10 March), then P1
+    reworded, P7 left out and P10 added (version 2), and `new_grades` to P1 with `new_agree` to P10 in version 2
+    (20 April). P2 keeps its wording: 4 in every response."""
     first = stored.current_version("partner")
-    store_many(first, [NewResponse(DAY, [AnswerValue("P1", value=g), AnswerValue("P2", value=4)])
-                       for g in old_grades], channel="paper")
+    p7 = list(old_p7) + [None] * (len(old_grades) - len(old_p7))
+    store_many(first, [NewResponse(DAY, [AnswerValue("P1", value=g), AnswerValue("P2", value=4)]
+                                   + ([AnswerValue("P7", value=a)] if a else []))
+                       for g, a in zip(old_grades, p7, strict=True)], channel="paper")
     definition = stored.draft_of("partner")
     definition["items"][0]["text"]["nl"] = NEW_P1
-    definition["items"].insert(7, P10)
+    definition["items"] = [item for item in definition["items"] if item["key"] != "P7"]
+    definition["items"].insert(6, P10)
     stored.save_draft("partner", definition, actor="beheerder@example.nl")
     second = stored.publish("partner", actor="beheerder@example.nl")
     agree = list(new_agree) + [None] * (len(new_grades) - len(new_agree))
@@ -188,8 +191,9 @@ def distribution(html: str, item: str) -> dict[str, str]:
 def test_a_period_with_two_versions_shows_each_versions_results_beside_the_whole(app, client, monkeypatch):
     monkeypatch.setattr(periods, "today", lambda: date(2026, 12, 2))
     with app.app_context():
-        old = stored.current("partner").items[0].text.nl
-        partner_in_two_versions([6, 7, 8, 8, 9], [9, 10, 7, 8, 6, 10], new_agree=[4, 5, 2, 5, 4, 1])
+        old, p7 = (item.text.nl for item in stored.current("partner").items[0:7:6])
+        partner_in_two_versions([6, 7, 8, 8, 9], [9, 10, 7, 8, 6, 10], new_agree=[4, 5, 2, 5, 4, 1],
+                                old_p7=[5, 4, 4, 2, 3])
     log_in(client, "manager@example.nl")
     unpublished = page(client, "/beheer/kpi/partner_cooperation?periode=2026-H1")
     assert "Uitkomsten per versie" not in unpublished
@@ -212,6 +216,14 @@ def test_a_period_with_two_versions_shows_each_versions_results_beside_the_whole
     # P2 has the same wording in both versions: one result for the period, no split.
     assert version_rows(html, "P2") == []
     assert distribution(html, "P2")["Mee eens"] == "11"
+    # P7 is asked in version 1 only, and version 2 no longer has it: its results are those of version 1,
+    # 5, 4, 4, 2, 3 → 3 of 5 (helemaal) mee eens = 60,0 %, under a heading of its own.
+    assert f"<h3>P7. {p7}</h3>" in html
+    assert "Deze vraag staat niet meer in de vragenlijst, maar is in deze periode wel beantwoord." in html
+    assert version_rows(html, "P7") == [
+        ["Versie 1", p7, "5", "(Helemaal) mee eens: 60,0 %"],
+        ["Versie 2", "Niet gevraagd in deze versie", "–", "–"],
+    ]
 
 
 def test_a_version_below_the_minimum_hides_both_versions_but_not_the_whole(app, client, monkeypatch):
@@ -228,6 +240,7 @@ def test_a_version_below_the_minimum_hides_both_versions_but_not_the_whole(app, 
         ["Versie 2", NEW_P1, "niet getoond", "Niet getoond, om kleine groepen te beschermen"],
     ]
     assert "Gemiddeld cijfer" not in html and "8,14" not in html  # version 2's mean, 57/7
+    assert version_rows(html, "P7") == [] and "Deze vraag staat niet meer" not in html  # P7: no answers
     # The whole period still shows: 10 answers, 5 6 7 from version 1 and 8 8 9 7 6 10 9 from version 2.
     whole = distribution(html, "P1")
     assert [whole[str(grade)] for grade in range(5, 11)] == ["1", "2", "2", "2", "2", "1"]

@@ -361,7 +361,8 @@ def _summary(item, counts: aggregates.AnswerCounts, min_n: int):
 def version_summaries(questionnaire: Questionnaire, period: Period | str) -> dict[str, list[VersionResult]]:
     """The new version's results next to the old version's in the same period: per closed item whose wording
     differs between the versions answered in the period (or that one of them does not ask), the result of
-    each version, oldest first. Empty when the period is not published or holds one version.
+    each version, oldest first; also for an item the current version no longer asks (the page has no summary
+    of it otherwise). Empty when the period is not published or holds one version.
 
     A split by version is a breakdown: a version below the minimum n is hidden, and so is its complement
     (scoring.suppress_breakdown); a half-year over published quarters is made of the quarters its item figure
@@ -375,13 +376,16 @@ def version_summaries(questionnaire: Questionnaire, period: Period | str) -> dic
         return {}
     versions = {version_id: db.session.get(QuestionnaireVersion, version_id) for version_id in answered}
     worded = {version_id: definition_of(version) for version_id, version in versions.items()}
-    items = [item for item in questionnaire.items if item.type != "open" and not item.background]
     split = []
-    for item in items:
+    for item in questionnaire.items:
         wordings = {version_id: (_wording(found) if (found := _item_in(worded[version_id], item.key)) else None)
                     for version_id in versions}
-        if len(set(wordings.values())) > 1:
+        if _split_by_version(item) and len(set(wordings.values())) > 1:
             split.append(item)
+    # An item the current version no longer asks has no summary of its own: its versions' results are all.
+    for version_id in sorted(versions, key=lambda v: versions[v].version):
+        split += [item for item in worded[version_id].items if _split_by_version(item)
+                  and _item_in(questionnaire, item.key) is None and item.key not in {i.key for i in split}]
     if not split:
         return {}
     figures = figure_counts(questionnaire, [item.key for item in split], period)
@@ -408,6 +412,8 @@ def version_summaries(questionnaire: Questionnaire, period: Period | str) -> dic
         if included is not None:
             shown = publication.published_periods(questionnaire.key, parts_in)
             forced = publication.hidden_by_quarters(parts, shown, min_n, scoring.suppress_breakdown)
+        if _item_in(questionnaire, item.key) is None and not any(sizes.values()):
+            continue  # no longer asked, and not answered in this period either
         hidden = scoring.suppress_breakdown(sizes, min_n, frozenset(forced))
         rows = []
         for version_id in sorted(versions, key=lambda v: versions[v].version):
@@ -427,6 +433,10 @@ def version_summaries(questionnaire: Questionnaire, period: Period | str) -> dic
                                           summary=None if summary.suppressed else summary, mean=mean))
         result[item.key] = rows
     return result
+
+
+def _split_by_version(item: Item) -> bool:
+    return item.type != "open" and not item.background
 
 
 def _item_in(questionnaire: Questionnaire, key: str) -> Item | None:
