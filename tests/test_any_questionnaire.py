@@ -175,7 +175,7 @@ def partner_in_two_versions(old_grades, new_grades, new_agree=(), old_p7=()) -> 
 
 def version_rows(html: str, item: str) -> list[list[str]]:
     """The cells of the per-version table of `item`, row by row."""
-    caption = f"<caption>Uitkomsten per versie van de vragenlijst, vraag {item}</caption>"
+    caption = f'<caption id="versies-{item}">Uitkomsten per versie van de vragenlijst, vraag {item}</caption>'
     if caption not in html:
         return []
     body = html.split(caption)[1].split("</table>")[0].split("<tbody>")[1]
