@@ -2,11 +2,13 @@
 published (`jeugd`) is on the dashboard, the KPI page, the downloads, the publication command and the API once a
 KPI is defined on it; a wording published in the editor is what the report pages show, not the package file."""
 
+import io
 import re
 import tomllib
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 
 from surveys import periods
 from surveys.answers import AnswerValue
@@ -91,6 +93,10 @@ def test_a_questionnaire_made_in_the_editor_is_published_and_reported(app, clien
     assert "/beheer/downloads/jeugd/vragen.csv?periode=2026-H1" in downloads
     summary = client.get("/beheer/downloads/jeugd/vragen.csv?periode=2026-H1")
     assert summary.status_code == 200 and "J1" in summary.get_data(as_text=True)
+    workbook = load_workbook(io.BytesIO(client.get("/beheer/downloads/werkmap.xlsx?periode=2026-H1").data))
+    assert "jeugd" in workbook.sheetnames
+    questions = {(row[2], row[3]) for row in workbook["jeugd"].iter_rows(min_row=2, values_only=True)}
+    assert questions == {("J1", "Welk cijfer geef jij onze hulp?"), ("J2", "Wij luisteren goed naar jou.")}
     raw = client.get("/beheer/downloads/jeugd/antwoorden.csv?periode=2026-H1")
     assert raw.status_code == 200 and len(raw.get_data(as_text=True).strip().splitlines()) == 1 + 6
 
