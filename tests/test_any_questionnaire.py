@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from surveys import periods
 from surveys.answers import AnswerValue
+from surveys.formatting import version_outcome
 from surveys.services import kpi_catalogue, reports
 from surveys.services import questionnaires as stored
 from surveys.services.responses import NewResponse, store_many
@@ -279,3 +280,23 @@ def test_a_half_year_hides_a_version_its_shown_quarter_hides(app):
         assert reports.item_summaries(client, "2026-Q2")["C1"].n == 9
         whole = reports.item_summaries(client, "2026-H1")["C1"]
         assert (whole.n, whole.distribution["7"], whole.distribution["8"], whole.distribution["9"]) == (15, 3, 6, 6)
+
+
+def test_a_choice_question_with_new_answer_labels_shows_each_versions_counts(app):
+    """C4's answer "Ja" reads "Ja, dat lukt" in version 2: a change of wording too. Version 1: ja ×4, nee ×2
+    (4/6 = 67 %, 2/6 = 33 %); version 2: ja ×5 (100 %). All in 2026-Q1, so the half-year holds both."""
+    with app.app_context():
+        first = stored.current_version("client")
+        store_many(first, [NewResponse(DAY, [AnswerValue("C4", code=code)]) for code in ["ja"] * 4 + ["nee"] * 2],
+                   channel="paper")
+        definition = stored.draft_of("client")
+        definition["items"][3]["options"][0]["label"]["nl"] = "Ja, dat lukt"
+        stored.save_draft("client", definition, actor="beheerder@example.nl")
+        second = stored.publish("client", actor="beheerder@example.nl")
+        store_many(second, [NewResponse(date(2026, 3, 20), [AnswerValue("C4", code="ja")])] * 5, channel="paper")
+        publish("2026-H1", questionnaires=("client",))
+
+        rows = reports.version_summaries(stored.current("client"), "2026-H1")
+        assert list(rows) == ["C4"]  # the other questions kept their wording
+        assert [(row.version, row.n, version_outcome(row)) for row in rows["C4"]] == [
+            (1, 6, "Ja: 4 (67 %), Nee: 2 (33 %)"), (2, 5, "Ja, dat lukt: 5 (100 %)")]
