@@ -9,9 +9,11 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import event
 
 from surveys import periods
 from surveys.answers import AnswerValue
+from surveys.extensions import db
 from surveys.formatting import version_outcome
 from surveys.services import kpi_catalogue, reports
 from surveys.services import questionnaires as stored
@@ -300,3 +302,30 @@ def test_a_choice_question_with_new_answer_labels_shows_each_versions_counts(app
         assert list(rows) == ["C4"]  # the other questions kept their wording
         assert [(row.version, row.n, version_outcome(row)) for row in rows["C4"]] == [
             (1, 6, "Ja: 4 (67 %), Nee: 2 (33 %)"), (2, 5, "Ja, dat lukt: 5 (100 %)")]
+
+
+def test_the_questionnaires_in_force_cost_one_query_per_request_and_follow_a_publish(app):
+    """A stored version is read and parsed once per process; after that a request asks which versions are
+    current, once, however often the page asks for the questionnaires."""
+    with app.app_context():
+        add_jeugd(with_kpi=False)
+        stored.in_force()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            for _ in range(5):
+                assert list(stored.in_force()) == ["client", "partner", "gemeente", "medewerker", "jeugd"]
+                assert stored.in_force_one("jeugd").items[0].text.nl == "Welk cijfer geef jij onze hulp?"
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(statements) == 1
+        definition = stored.draft_of("jeugd")
+        definition["items"][0]["text"]["nl"] = "Welk cijfer geef jij ons?"
+        stored.save_draft("jeugd", definition, actor="beheerder@example.nl")
+        stored.publish("jeugd", actor="beheerder@example.nl")
+        assert stored.in_force_one("jeugd").items[0].text.nl == "Welk cijfer geef jij ons?"
