@@ -121,6 +121,14 @@ def import_output(app, tmp_path, kpi: str) -> str:
      "Kies bij een aandeel een of meer antwoordcodes uit: een_beetje, ja, nee.",
      'questionnaire = "client"\nitem = "C4"\nstatistic = "share"\nshare_codes = ["ja", "misschien"]\n'
      'operator = ">"\nnorm = 0.7\n'),
+    ({"key": "Mijn KPI"}, "key",
+     "De sleutel 'Mijn KPI' is 2 tot 40 kleine letters, cijfers of _, en begint met een letter, zoals client_support.",
+     'key = "Mijn KPI"\nquestionnaire = "client"\nitem = "C4"\nstatistic = "share"\nshare_codes = ["ja"]\n'
+     'operator = ">"\nnorm = 0.7\n'),
+    ({"questionnaire": "jeugd"}, "questionnaire",
+     "De vragenlijst 'jeugd' kennen we niet. Kies uit: client, partner, gemeente, medewerker.",
+     'questionnaire = "jeugd"\nitem = "C4"\nstatistic = "share"\nshare_codes = ["ja"]\noperator = ">"\n'
+     'norm = 0.7\n'),
     ({"item": "C4", "statistic": "mean", "share_codes": ""}, "item",
      "Een gemiddeld cijfer kan alleen bij een cijfervraag. C4 is een keuzevraag.",
      'questionnaire = "client"\nitem = "C4"\nstatistic = "mean"\noperator = ">"\nnorm = 7\n'),
@@ -136,8 +144,9 @@ def test_a_bad_item_or_value_is_named_next_to_its_field_as_the_import_names_it(a
     assert f'<li><a href="#{field}">{escaped}</a></li>' in html  # and in the summary at the top
     assert 'value="Cliënten die weer verder kunnen"' in html  # what was typed stays
     with app.app_context():
-        assert f"kpis[0] (x): {message}" in import_output(
-            app, tmp_path, f'[[kpis]]\nkey = "x"\n{in_file}label.nl = "X"\nlabel.en = "X"\n')
+        key = "" if in_file.startswith("key") else 'key = "eigen_kpi"\n'
+        output = import_output(app, tmp_path, f'[[kpis]]\n{key}{in_file}label.nl = "X"\nlabel.en = "X"\n')
+        assert output.count(message) == 1 and output.count("kpis[0]") == 1  # this problem and no other
     assert stored_versions(app) == 0
     assert audit_rows(app, "kpi_added") == []
 
@@ -152,6 +161,8 @@ def test_a_norm_that_starts_in_the_future_can_be_removed_and_one_in_force_cannot
     form = beheerder.get(EDIT).get_data(as_text=True)
     assert form.count("Norm weghalen") == 1  # only the coming one offers it
 
+    nothing = post_form(beheerder, EDIT, "/beheer/kpis/client_support/norm/weg", {"from": ""})
+    assert nothing.status_code == 400 and "Kies de norm die u wilt weghalen." in nothing.get_data(as_text=True)
     refused = post_form(beheerder, EDIT, "/beheer/kpis/client_support/norm/weg", {"from": now})
     assert refused.status_code == 400
     assert (f"Alleen een norm die nog moet beginnen kunt u weghalen. De norm vanaf {now} geldt al."

@@ -243,8 +243,10 @@ def without_norm(key: str, since: str) -> dict:
     entry = next((kpi for kpi in data["kpis"] if kpi["key"] == key), None)
     if entry is None:
         raise LookupError(key)
+    if not since:
+        raise QuestionnaireError("Kies de norm die u wilt weghalen.")
     if since not in [norm.get("from") for norm in entry["norms"]]:
-        raise QuestionnaireError(f"Deze KPI heeft geen norm vanaf {since or 'het begin'}.")
+        raise QuestionnaireError(f"Deze KPI heeft geen norm vanaf {since}.")
     if not starts_later(since):
         raise QuestionnaireError(f"Alleen een norm die nog moet beginnen kunt u weghalen. De norm vanaf {since} "
                                  f"geldt al.")
