@@ -22,7 +22,7 @@ from surveys.services.questionnaires import seed
 from surveys.services.reports import select_kpis
 
 from .conftest import make_app, reset_postgres
-from .test_downloads import PERIOD, pdf_pages, store_report_data
+from .test_downloads import PERIOD, pdf_pages, store_report_data, stored  # noqa: F401  (a fixture)
 
 
 def logo_png() -> bytes:
@@ -146,3 +146,18 @@ def test_the_report_shows_no_internal_codes(report):
              "organisation_type", *(kpi.key for kpi in select_kpis())}
     assert not codes & words
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", everything)  # no snake_case key of any kind
+
+
+SVG_LOGO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="300" height="90" viewBox="0 0 300 90">'
+            b'<title>Logo</title><rect width="300" height="90" fill="#00576B"/>'
+            b'<circle cx="45" cy="45" r="25" fill="#FFFFFF"/></svg>')
+
+
+def test_an_svg_logo_is_drawn_on_the_cover_with_its_text(stored, app):  # noqa: F811
+    """reportlab drew no SVG, so the cover had no logo; WeasyPrint draws it, and it gets its alt text."""
+    with app.app_context():
+        organisation.set_logo(SVG_LOGO, actor="test")
+        report = halfyear_report_pdf(PERIOD, made_on=date(2026, 7, 12))
+    figures = [element for element in structure(PdfReader(io.BytesIO(report))) if element["type"] == "Figure"]
+    assert [str(figure["alt"]) for figure in figures][0] == "Logo van Stichting Sociaal Team Houten"
+    assert len(figures) == 4
