@@ -285,6 +285,7 @@ def test_every_kind_of_event_the_code_records_has_a_dutch_label_in_the_log():
     recorded = set(re.findall(r'record\(\s*"([a-z_]+)"', source))
     recorded |= set(re.findall(r'record\(\s*"([a-z_]+)" if', source))
     recorded |= set(re.findall(r'else "([a-z_]+)", actor=', source))
+    recorded |= set(re.findall(r'\baction(?:: str)? ?= ?"([a-z_]+)"', source))  # handed on to record()
     assert len(recorded) > 30
     assert sorted(recorded - set(ACTION_LABELS)) == []
 

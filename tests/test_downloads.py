@@ -71,22 +71,27 @@ def stored(app):
     """The responses above and two accounts. Requests run outside this app context: a request inside one
     would share its `g`, and with it the logged-in user, with the requests before it."""
     with app.app_context():
-        partner = [NewResponse(date(2026, 2, 1) + timedelta(days=i),
-                               [AnswerValue("P1", value=p1), AnswerValue("P2", value=p2)]
-                               + ([AnswerValue("P8", text=PARTNER_TEXT)] if i == 0 else []))
-                   for i, (p1, p2) in enumerate(zip(PARTNER_P1, PARTNER_P2, strict=True))]
-        store_many(current_version("partner"), partner, channel="paper")
-        create_round("partner", PERIOD, opens_on=date(2026, 1, 5), closes_on=date(2026, 3, 1), population=10)
-        store_many(current_version("gemeente"), grades("G1", GEMEENTE_G1, date(2026, 3, 2)),
-                   channel="paper")
-        store_many(current_version("medewerker"), grades("M1", STAFF_NOW, date(2026, 4, 1))
-                   + grades("M1", STAFF_BEFORE, date(2025, 10, 1)), channel="paper")
-        store_many(current_version("client"), [NewResponse(date(2026, 5, 1) + timedelta(days=i),
-                                                           [AnswerValue("C4", code=code)])
-                                               for i, code in enumerate(CLIENT_C4)], channel="paper")
-        publish("2025-H2", PERIOD)
-        create_user("manager@example.nl", PASSWORD, "manager")
-        create_user("lezer@example.nl", PASSWORD, "lezer")
+        store_report_data()
+
+
+def store_report_data() -> None:
+    """The responses above, the partner round, both half-years published, and two accounts (in an app context)."""
+    partner = [NewResponse(date(2026, 2, 1) + timedelta(days=i),
+                           [AnswerValue("P1", value=p1), AnswerValue("P2", value=p2)]
+                           + ([AnswerValue("P8", text=PARTNER_TEXT)] if i == 0 else []))
+               for i, (p1, p2) in enumerate(zip(PARTNER_P1, PARTNER_P2, strict=True))]
+    store_many(current_version("partner"), partner, channel="paper")
+    create_round("partner", PERIOD, opens_on=date(2026, 1, 5), closes_on=date(2026, 3, 1), population=10)
+    store_many(current_version("gemeente"), grades("G1", GEMEENTE_G1, date(2026, 3, 2)),
+               channel="paper")
+    store_many(current_version("medewerker"), grades("M1", STAFF_NOW, date(2026, 4, 1))
+               + grades("M1", STAFF_BEFORE, date(2025, 10, 1)), channel="paper")
+    store_many(current_version("client"), [NewResponse(date(2026, 5, 1) + timedelta(days=i),
+                                                       [AnswerValue("C4", code=code)])
+                                           for i, code in enumerate(CLIENT_C4)], channel="paper")
+    publish("2025-H2", PERIOD)
+    create_user("manager@example.nl", PASSWORD, "manager")
+    create_user("lezer@example.nl", PASSWORD, "lezer")
 
 
 def pdf_pages(data: bytes) -> list[str]:
@@ -129,7 +134,7 @@ def test_a_manager_downloads_the_halfyear_report_with_the_figures_worked_out_by_
     everything = " ".join(pages)
     assert not re.search(r"\b9,50?\b", everything)
     assert "Grafiek 6. Gemeentewaardering voor de samenwerking: geen grafiek" in everything
-    charts = [image for page in PdfReader(io.BytesIO(reply.data)).pages for image in page.images]
+    charts = {image.data for page in PdfReader(io.BytesIO(reply.data)).pages for image in page.images}
     assert len(charts) == 3  # C4, P1 and M1; C1-C3 have no answers, G1 too few
 
 
@@ -308,9 +313,9 @@ def test_the_report_says_in_words_how_it_was_measured_and_what_each_question_got
         data = halfyear_report_pdf(PERIOD, made_on=date(2026, 7, 12))
     pages = pdf_pages(data)
     everything = " ".join(pages)
-    # "pagina X van Y" under every page after the cover.
-    assert len(pages) == 8 and "pagina" not in pages[0]
-    assert [page[-len("pagina 2 van 8"):] for page in pages[1:]] == [f"pagina {n} van 8" for n in range(2, 9)]
+    # "pagina X van Y" under every page, the cover too.
+    assert len(pages) == 8
+    assert [page[-len("pagina 1 van 8"):] for page in pages] == [f"pagina {n} van 8" for n in range(1, 9)]
     # The summary in sentences, KPIs by name: three KPIs have the norm inside their interval, the gemeente
     # has 2 answers (minimum 3), and C1-C3 have none (the cliënt forms answered C4 only).
     assert ("Samenvatting Bij Cliënten die na de hulp zelf weer verder kunnen, Partnerwaardering voor de "
@@ -338,13 +343,13 @@ def test_the_report_says_in_words_how_it_was_measured_and_what_each_question_got
             "rapportcijfer van 1 tot 10. Te weinig antwoorden om deze vraag te tonen.") in everything
     assert not {"respondent_role", "help_from", "organisation_type"} & set(re.findall(r"\w+", everything))
 
-    # What reportlab can do for accessibility: title, language, bookmarks that open with the document.
+    # Title, language, bookmarks that open with the document (the structure tree: tests/test_report_pdf.py).
     reader = PdfReader(io.BytesIO(data))
     root = reader.trailer["/Root"]
     assert (reader.metadata.title, root["/Lang"], root["/PageMode"], root["/ViewerPreferences"]["/DisplayDocTitle"]) \
-        == (f"Waardering {PERIOD}", "nl-NL", "/UseOutlines", True)
+        == (f"Waardering {PERIOD}", "nl", "/UseOutlines", True)
     assert outline(reader) == [
-        (0, "In het kort", 1), (0, "Samenvatting", 1), (0, f"KPI's in {PERIOD}", 2),
+        (0, f"Waardering {PERIOD}", 1), (1, "In het kort", 1), (1, "Samenvatting", 1), (0, f"KPI's in {PERIOD}", 2),
         (1, "Respons per vragenlijst", 2), (1, "Zo is gemeten", 2), (1, "Zo leest u de cijfers", 3),
-        (1, "Grafieken per KPI", 3), (0, "Uitkomsten per vraag", 6), (1, "Cliënten", 6), (1, "Partners", 6),
+        (1, "Grafieken per KPI", 3), (0, "Uitkomsten per vraag", 6), (1, "Cliënten", 6), (1, "Partners", 7),
         (1, "Gemeente", 7), (1, "Medewerkers", 8)]

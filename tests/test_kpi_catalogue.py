@@ -85,7 +85,7 @@ def test_a_norm_raised_from_2027_leaves_2026_as_it_was_in_every_channel(app, beh
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"from": "2027", "norm": "7,5"}, "'from' must be a half-year such as 2027-H1, not '2027'"),
+    ({"from": "2027", "norm": "7,5"}, "Het halfjaar (from) schrijft u zoals 2027-H1, niet '2027'."),
     ({"from": "2027-H1", "norm": "zeven"}, "vul de norm in als een getal, zoals 7,5 (of 70 voor 70 %)"),
     ({"from": "2027-H1", "norm": "7,5", "kpi": "bestaat_niet"}, "onbekende KPI 'bestaat_niet'"),
 ])
@@ -128,6 +128,6 @@ def test_a_bad_catalogue_file_is_refused_whole_naming_each_problem(app, tmp_path
     with app.app_context():
         output = app.test_cli_runner().invoke(args=["kpis", "import", str(bad)])
         assert output.exit_code == 1
-        assert "'from' 2027-H1 must come after the norm before it" in output.output
-        assert "'operator' must be '>' or '>=', not '=='" in output.output
+        assert "Het halfjaar 2027-H1 moet na dat van de norm ervoor komen." in output.output
+        assert "De vergelijking (operator) is '>' of '>=', niet '=='." in output.output
         assert db.session.scalar(select(func.count()).select_from(KpiCatalogue)) == 0

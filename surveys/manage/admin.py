@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "invitations_sent": "Uitnodigingen verstuurd",
     "publish": "Resultaten vrijgegeven",
     "kpis_changed": "KPI's of normen gewijzigd",
+    "kpi_added": "KPI toegevoegd",
     "round_changed": "Meetronde gewijzigd",
     "round_closed": "Meetronde gesloten",
     "round_deleted": "Meetronde verwijderd",

@@ -155,7 +155,7 @@ def raw_responses_csv(questionnaire: str, dialect: str):
 @role_required("manager")
 def halfyear_report():
     """The half-year report for the gemeente: cover, KPI table, response, reading note, charts."""
-    from ..report_pdf import halfyear_report_pdf  # reportlab loads with the first report, not with the app
+    from ..report_pdf import halfyear_report_pdf  # its charts load with the first report, not with the app
 
     period = _period()
     return attachment(halfyear_report_pdf(period), "application/pdf", f"waardering-{period}.pdf",

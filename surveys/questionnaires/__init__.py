@@ -5,6 +5,7 @@ with the file and item it is in, so a person editing wording sees at once what t
 
 import hashlib
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -424,46 +425,69 @@ def load_questionnaires() -> dict[str, Questionnaire]:
     return {key: load_questionnaire(key) for key in QUESTIONNAIRE_KEYS}
 
 
+#: A KPI key: in addresses (/beheer/kpi/<key>) and the API, so lowercase letters, digits and _.
+KPI_KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,39}")
+#: An item's type in the words of a KPI problem ("C4 is een keuzevraag").
+TYPE_WORDS = {"grade": "cijfervraag", "agree": "stelling", "choice": "keuzevraag", "open": "open vraag"}
+
+
 def parse_kpis(data: dict, source: str, questionnaires: dict[str, Questionnaire]) -> tuple[Kpi, ...]:
-    """Check the KPI catalogue against the questionnaires it points into."""
+    """Check the KPI catalogue against the questionnaires it points into. Each problem names its place in the
+    file and the field of the beheerder's KPI form (kpis-3-item, kpis-3-norms-0-norm), so the file import and
+    the form say the same words."""
     check = _Checker(source)
     raw = data.get("kpis") if isinstance(data, dict) else None
     if not isinstance(raw, list) or not raw:
-        check.fail("", "the catalogue has no [[kpis]]")
+        check.fail("", "De catalogus heeft nog geen KPI's ([[kpis]]).")
         raw = []
     kpis = []
     for i, entry in enumerate(raw):
-        where = f"kpis[{i}] ({entry.get('key') if isinstance(entry, dict) else '?'})"
+        where, field = f"kpis[{i}] ({entry.get('key') if isinstance(entry, dict) else '?'})", f"kpis-{i}"
         if not isinstance(entry, dict):
-            check.fail(where, "a KPI must be a table")
+            check.fail(where, "Een KPI moet een tabel ([[kpis]]) zijn.", field)
             continue
         check.unknown_fields(entry, {"key", "questionnaire", "item", "statistic", "share_codes", "operator",
-                                     "norm", "norms", "label"}, where)
+                                     "norm", "norms", "label"}, where, field)
+        key = entry.get("key")
+        if not isinstance(key, str) or not KPI_KEY_PATTERN.fullmatch(key):
+            check.fail(where, f"De sleutel {key!r} is 2 tot 40 kleine letters, cijfers of _, en begint met een "
+                              f"letter, zoals client_support.", f"{field}-key")
+        label = check.text(entry, "label", where, f"{field}-label")
         questionnaire = questionnaires.get(entry.get("questionnaire"))
         if questionnaire is None:
-            check.fail(where, f"'questionnaire' must be one of {', '.join(questionnaires)}")
+            check.fail(where, f"De vragenlijst {entry.get('questionnaire')!r} kennen we niet. Kies uit: "
+                              f"{', '.join(questionnaires)}.", f"{field}-questionnaire")
             continue
         try:
             item = questionnaire.item(entry.get("item"))
         except KeyError:
-            check.fail(where, f"'item' {entry.get('item')!r} is not in {questionnaire.key}.toml")
+            check.fail(where, f"De vraag {entry.get('item')!r} staat niet in vragenlijst {questionnaire.key}.",
+                       f"{field}-item")
             continue
         statistic = entry.get("statistic")
-        share_codes = tuple(entry.get("share_codes", []))
+        raw_codes = entry.get("share_codes", [])
+        share_codes = tuple(raw_codes) if isinstance(raw_codes, list) else ()
         if statistic == "mean" and item.type != "grade":
-            check.fail(where, f"a mean needs a grade item; {item.key} is {item.type}")
+            check.fail(where, f"Een gemiddeld cijfer kan alleen bij een cijfervraag. {item.key} is een "
+                              f"{TYPE_WORDS[item.type]}.", f"{field}-item")
         elif statistic == "share":
             known = {option.code for option in item.answer_options()} - set(MISSING_CODES)
-            if not share_codes or not set(share_codes) <= known:
-                check.fail(where, f"'share_codes' must be a non-empty list drawn from {sorted(known)}")
+            if not known:
+                check.fail(where, f"Een aandeel kan niet bij een {TYPE_WORDS[item.type]} zoals {item.key}.",
+                           f"{field}-item")
+            elif not share_codes or not set(share_codes) <= known:
+                check.fail(where, f"Kies bij een aandeel een of meer antwoordcodes uit: {', '.join(sorted(known))}.",
+                           f"{field}-share_codes")
         elif statistic != "mean":
-            check.fail(where, f"'statistic' must be mean or share, not {statistic!r}")
-        kpis.append(Kpi(key=str(entry.get("key")), questionnaire=questionnaire.key, item=item.key,
-                        statistic=statistic, share_codes=share_codes, norms=_norms(check, entry, statistic, where),
-                        label=check.text(entry, "label", where)))
-    keys = [kpi.key for kpi in kpis]
-    for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
-        check.fail("kpis", f"KPI key '{duplicate}' is used more than once")
+            check.fail(where, f"De berekening (statistic) is mean of share, niet {statistic!r}.",
+                       f"{field}-statistic")
+        kpis.append(Kpi(key=str(key), questionnaire=questionnaire.key, item=item.key, statistic=statistic,
+                        share_codes=share_codes, norms=_norms(check, entry, statistic, where, field), label=label))
+    seen = set()
+    for i, kpi in enumerate(kpis):
+        if kpi.key in seen:
+            check.fail("kpis", f"De sleutel '{kpi.key}' hoort al bij een andere KPI.", f"kpis-{i}-key")
+        seen.add(kpi.key)
     check.raise_if_any()
     return tuple(kpis)
 
@@ -471,43 +495,50 @@ def parse_kpis(data: dict, source: str, questionnaires: dict[str, Questionnaire]
 _HALF_YEAR = re.compile(r"^(\d{4})-H([12])$")
 
 
-def _norms(check: "_Checker", entry: dict, statistic: str, where: str) -> tuple[KpiNorm, ...]:
+def _norms(check: "_Checker", entry: dict, statistic: str, where: str, field: str) -> tuple[KpiNorm, ...]:
     """A KPI's norms: `operator` and `norm` for one norm that always holds, or `norms`, a list of tables with
     `from` (a half-year, oldest first; the first may leave it out: from the start), `operator` and `norm`."""
     if "norms" in entry:
         if "operator" in entry or "norm" in entry:
-            check.fail(where, "give either 'operator' and 'norm' or 'norms', not both")
+            check.fail(where, "Geef 'operator' en 'norm', of 'norms', maar niet allebei.", f"{field}-norms")
         raw = entry["norms"] if isinstance(entry["norms"], list) and entry["norms"] else None
         if raw is None:
-            check.fail(where, "'norms' must be a non-empty list of tables with from, operator and norm")
+            check.fail(where, "Een KPI heeft minstens één norm ([[kpis.norms]] met from, operator en norm).",
+                       f"{field}-norms")
             return (KpiNorm(None, ">", Fraction(0)),)
     else:
         raw = [{"operator": entry.get("operator"), "norm": entry.get("norm")}]
     norms, previous = [], None
     for number, table in enumerate(raw):
         here = f"{where} norms[{number}]" if "norms" in entry else where
+        place = f"{field}-norms-{number}"
         if not isinstance(table, dict):
-            check.fail(here, "a norm must be a table with from, operator and norm")
+            check.fail(here, "Een norm is een tabel met from, operator en norm.", place)
             continue
-        check.unknown_fields(table, {"from", "operator", "norm"}, here)
+        check.unknown_fields(table, {"from", "operator", "norm"}, here, place)
         since, operator, value = table.get("from"), table.get("operator"), table.get("norm")
         if since is None and number > 0:
-            check.fail(here, "every norm after the first needs 'from', the half-year it starts (2027-H1)")
+            check.fail(here, "Elke norm na de eerste heeft 'from': het halfjaar waarin hij begint, zoals 2027-H1.",
+                       f"{place}-from")
         elif since is not None:
             match = _HALF_YEAR.match(since) if isinstance(since, str) else None
             if match is None:
-                check.fail(here, f"'from' must be a half-year such as 2027-H1, not {since!r}")
+                check.fail(here, f"Het halfjaar (from) schrijft u zoals 2027-H1, niet {since!r}.", f"{place}-from")
             elif previous is not None and (int(match[1]), int(match[2])) <= previous:
-                check.fail(here, f"'from' {since} must come after the norm before it")
+                check.fail(here, f"Het halfjaar {since} moet na dat van de norm ervoor komen.", f"{place}-from")
             else:
                 previous = (int(match[1]), int(match[2]))
         if operator not in (">", ">="):
-            check.fail(here, f"'operator' must be '>' or '>=', not {operator!r}")
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            check.fail(here, f"'norm' must be a number, not {value!r}")
+            check.fail(here, f"De vergelijking (operator) is '>' of '>=', niet {operator!r}.", f"{place}-operator")
+        if value is None:
+            check.fail(here, "De norm ontbreekt. Vul een getal in.", f"{place}-norm")
+            value = 0
+        elif not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+            check.fail(here, f"De norm is een getal, niet {value!r}.", f"{place}-norm")
             value = 0
         elif statistic == "share" and not 0 <= value <= 1:
-            check.fail(here, f"a share norm is a fraction from 0 to 1 (0.7 for 70 %), not {value}")
+            check.fail(here, f"Een norm voor een aandeel ligt tussen 0 en 1 (0,7 is 70 %), niet {value:g} "
+                             f"({value * 100:g} %).", f"{place}-norm")
         norms.append(KpiNorm(since, operator, Fraction(str(value))))
     return tuple(norms) or (KpiNorm(None, ">", Fraction(0)),)
 

@@ -5,17 +5,24 @@ holds; without one, the catalogue shipped with the package (surveys/questionnair
 A team changes it without touching code: `flask --app surveys kpis export --out FILE`, edit, `kpis import FILE`,
 or the same file downloaded and uploaded on the beheerder's KPI page. The file is the TOML of SCHEMA.md, read
 by one checker (questionnaires.parse_kpis) for the command line and the page alike, and written canonically:
-importing an exported file and exporting again gives the same bytes."""
+importing an exported file and exporting again gives the same bytes. The beheerder's KPI form (add a KPI, change
+one, take away a norm that has not begun) builds the changed catalogue as data and stores it through the same
+checker, so the form names the same problems as the file."""
 
 import json
+import re
 import tomllib
+import unicodedata
+from collections.abc import Mapping
 from fractions import Fraction
 
 from flask import g, has_app_context
 from sqlalchemy import select
 
+from .. import periods
 from ..extensions import db
 from ..models import KpiCatalogue
+from ..periods import half_year_of
 from ..questionnaires import Kpi, Questionnaire, QuestionnaireError, load_kpis, parse_kpis
 from ..questionnaires.files import read_toml, toml_string
 from . import audit, transaction
@@ -33,7 +40,7 @@ def catalogue() -> tuple[Kpi, ...]:
     return cached
 
 
-_parsed: dict[tuple[int, str], tuple[Kpi, ...]] = {}
+_parsed: dict[int, tuple[dict, tuple[Kpi, ...]]] = {}
 
 
 def _stored() -> tuple[Kpi, ...] | None:
@@ -41,15 +48,16 @@ def _stored() -> tuple[Kpi, ...] | None:
                              .order_by(KpiCatalogue.id.desc()).limit(1)).first()
     if row is None:
         return None
-    # A stored version never changes: parsed once per process. Its text is part of the key, as another
-    # database (a test's, a restored copy) may hold another catalogue under the same id.
-    key = (row.id, json.dumps(row.definition, sort_keys=True))
-    if key not in _parsed:
-        _parsed[key] = parse_kpis(row.definition, f"KPI-catalogus versie {row.id}", _questionnaires())
-    return _parsed[key]
+    # A stored version never changes: parsed once per process. The definition is compared too, as another
+    # database (a test's, a restored one) may hold another catalogue under the same id.
+    cached = _parsed.get(row.id)
+    if cached is None or cached[0] != row.definition:
+        cached = _parsed[row.id] = (row.definition, parse_kpis(row.definition, f"KPI-catalogus versie {row.id}",
+                                                               questionnaires_in_use()))
+    return cached[1]
 
 
-def _questionnaires() -> dict[str, Questionnaire]:
+def questionnaires_in_use() -> dict[str, Questionnaire]:
     """The questionnaires a KPI may point into: every one respondents can get now (also those made in the
     editor, once published), as worded now; before `seed`, the shipped ones."""
     from . import questionnaires as stored
@@ -60,24 +68,52 @@ def _questionnaires() -> dict[str, Questionnaire]:
 def read_file(content: bytes | str, source: str) -> dict:
     """A catalogue file, checked; QuestionnaireError naming every problem (with its KPI and norm)."""
     data = read_toml(content, source)
-    parse_kpis(data, source, _questionnaires())
+    parse_kpis(data, source, questionnaires_in_use())
     return data
 
 
-def store(data: dict, *, by: str) -> None:
-    """Make a checked catalogue the one in force (audited with what changed)."""
-    before = {kpi.key: _norms_text(kpi) for kpi in catalogue()}
-    after = {kpi.key: _norms_text(kpi) for kpi in parse_kpis(data, "catalogus", _questionnaires())}
-    changes = [f"{key}: {before.get(key, 'nieuw')} → {after.get(key, 'weg')}"
-               for key in sorted(before.keys() | after.keys()) if before.get(key) != after.get(key)]
+def store(data: dict, *, by: str, action: str = "kpis_changed") -> None:
+    """Make a checked catalogue the one in force: a new version, audited with what changed (before → after)."""
+    before = catalogue()
+    after = parse_kpis(data, "catalogus", questionnaires_in_use())
     with transaction():
         db.session.add(KpiCatalogue(definition=json.loads(json.dumps(data)), created_by=by))
-        audit.record("kpis_changed", actor=by, detail="; ".join(changes) or "alleen teksten", commit=False)
+        audit.record(action, actor=by, detail=changes(before, after), commit=False)
     g.pop("kpi_catalogue", None)
+
+
+def changes(before: tuple[Kpi, ...], after: tuple[Kpi, ...]) -> str:
+    """What a new catalogue changes, per KPI: 'client_support naam: 'oud' → 'nieuw''; a norm change as
+    'client_support: altijd > 7 → altijd > 7, 2027-H1 >= 7.5'."""
+    old, new = {kpi.key: kpi for kpi in before}, {kpi.key: kpi for kpi in after}
+    lines = []
+    for key in [kpi.key for kpi in before] + [kpi.key for kpi in after if kpi.key not in old]:
+        was, now = old.get(key), new.get(key)
+        if was is None:
+            lines.append(f"{key}: nieuw → {_whole(now)}")
+        elif now is None:
+            lines.append(f"{key}: {_whole(was)} → weg")
+        else:
+            for part, text in (("naam", lambda kpi: f"'{kpi.label.nl}'"),
+                               ("Engelse naam", lambda kpi: f"'{kpi.label.en}'"), ("vraag", _question)):
+                if text(was) != text(now):
+                    lines.append(f"{key} {part}: {text(was)} → {text(now)}")
+            if _norms_text(was) != _norms_text(now):
+                lines.append(f"{key}: {_norms_text(was)} → {_norms_text(now)}")
+    return "; ".join(lines) or "niets veranderd"
+
+
+def _question(kpi: Kpi) -> str:
+    figure = "gemiddelde" if kpi.statistic == "mean" else "aandeel " + " of ".join(kpi.share_codes)
+    return f"{kpi.questionnaire} {kpi.item} {figure}"
 
 
 def _norms_text(kpi: Kpi) -> str:
     return ", ".join(f"{norm.since or 'altijd'} {norm.operator} {float(norm.value):g}" for norm in kpi.norms)
+
+
+def _whole(kpi: Kpi) -> str:
+    return f"'{kpi.label.nl}', {_question(kpi)}, normen {_norms_text(kpi)}"
 
 
 def to_toml(kpis: tuple[Kpi, ...]) -> str:
@@ -103,7 +139,7 @@ def with_norm(key: str, since: str, operator: str, value: str) -> dict:
     """The catalogue in force with one more norm for a KPI, from a half-year on, as data to check and store
     (a norm from a half-year that already has one replaces it). QuestionnaireError when the value is no
     number or the KPI is unknown; the checker names anything else."""
-    data = tomllib.loads(to_toml(catalogue()))
+    data = editable()
     entry = next((kpi for kpi in data["kpis"] if kpi["key"] == key), None)
     if entry is None:
         raise QuestionnaireError(f"onbekende KPI '{key}'")
@@ -117,4 +153,101 @@ def with_norm(key: str, since: str, operator: str, value: str) -> dict:
     norms.append({"from": since, "operator": operator, "norm": number})
     norms.sort(key=lambda norm: norm.get("from") or "")
     entry["norms"] = norms
+    return data
+
+
+def editable() -> dict:
+    """The catalogue in force as data (the canonical file read back), to change and then check and store."""
+    return tomllib.loads(to_toml(catalogue()))
+
+
+#: The fields of the beheerder's KPI form; a problem of parse_kpis names one (its kpis-3-… field less the prefix).
+FORM_FIELDS = ("label-nl", "label-en", "key", "questionnaire", "item", "statistic", "share_codes",
+               "from", "operator", "norm")
+
+
+def form_values(kpi: Kpi) -> dict[str, str]:
+    """A KPI as its form shows it."""
+    return {"label-nl": kpi.label.nl, "label-en": kpi.label.en, "key": kpi.key, "questionnaire": kpi.questionnaire,
+            "item": kpi.item, "statistic": kpi.statistic, "share_codes": ", ".join(kpi.share_codes)}
+
+
+def with_kpi(form: Mapping[str, str], key: str | None = None) -> tuple[dict, int]:
+    """The catalogue in force with one KPI from the form: a new one (key None: made from the name unless the
+    form gives one; with its first norm) or the KPI `key` changed (its key and norms stay). Returns the data to
+    check and store, and the KPI's place in it (the checker's kpis-<place>-… fields). LookupError: no such KPI."""
+    data = editable()
+    statistic = form.get("statistic", "").strip()
+    entry = {"key": key, "questionnaire": form.get("questionnaire", "").strip(), "item": form.get("item", "").strip(),
+             "statistic": statistic,
+             "share_codes": [code for code in re.split(r"[,\s]+", form.get("share_codes", "")) if code]
+             if statistic == "share" else [],
+             "label": {"nl": form.get("label-nl", "").strip(), "en": form.get("label-en", "").strip()}}
+    keys = [kpi["key"] for kpi in data["kpis"]]
+    if key is None:
+        entry["key"] = form.get("key", "").strip() or key_from(entry["label"]["nl"], keys)
+        norm = {"operator": form.get("operator", ""), "norm": typed_number(form.get("norm", ""), statistic)}
+        since = form.get("from", "").strip()
+        entry["norms"] = [{"from": since, **norm} if since else norm]
+        data["kpis"].append(entry)
+        return data, len(keys)
+    if key not in keys:
+        raise LookupError(key)
+    place = keys.index(key)
+    entry["norms"] = data["kpis"][place]["norms"]
+    data["kpis"][place] = entry
+    return data, place
+
+
+def key_from(name: str, taken: list[str]) -> str:
+    """A key for a new KPI made from its name: 'Cliënten die weer verder kunnen' → clienten_die_weer_verder_kunnen
+    (with _2, _3 when taken)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "_", plain).strip("_")[:36].strip("_") or "kpi"
+    if not base[0].isalpha():
+        base = f"kpi_{base}"[:36]
+    key, number = base, 1
+    while key in taken:
+        number += 1
+        key = f"{base}_{number}"
+    return key
+
+
+def typed_number(text: str, statistic: str) -> int | float | str | None:
+    """A norm as typed in the form (7,5; 70 or 70 % for a share) as the file holds it (7.5; 0.7). What is no
+    number stays text, so the checker names it as it names the same in a file."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = Fraction(text.replace(",", ".").rstrip("%").strip()) / (100 if statistic == "share" else 1)
+        return int(value) if value.denominator == 1 and abs(value) < 10**9 else float(value)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return text
+
+
+def starts_later(since: str | None) -> bool:
+    """Whether a norm begins after the half-year of today: only such a norm may still be taken away."""
+    if since is None:
+        return False
+    year, _, half = since.partition("-H")
+    now = half_year_of(periods.today())
+    return (int(year), int(half)) > (now.year, now.index)
+
+
+def without_norm(key: str, since: str) -> dict:
+    """The catalogue in force without the norm of a KPI from `since` on, which must not hold yet.
+    QuestionnaireError saying why not; LookupError: no such KPI."""
+    data = editable()
+    entry = next((kpi for kpi in data["kpis"] if kpi["key"] == key), None)
+    if entry is None:
+        raise LookupError(key)
+    if not since:
+        raise QuestionnaireError("Kies de norm die u wilt weghalen.")
+    if since not in [norm.get("from") for norm in entry["norms"]]:
+        raise QuestionnaireError(f"Deze KPI heeft geen norm vanaf {since}.")
+    if not starts_later(since):
+        raise QuestionnaireError(f"Alleen een norm die nog moet beginnen kunt u weghalen. De norm vanaf {since} "
+                                 f"geldt al.")
+    entry["norms"] = [norm for norm in entry["norms"] if norm.get("from") != since]
     return data

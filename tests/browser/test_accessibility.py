@@ -15,7 +15,7 @@ from surveys.answers import AnswerValue
 from surveys.extensions import db
 from surveys.models import Round, User
 from surveys.periods import half_year_of
-from surveys.services import demo, password_links
+from surveys.services import demo, kpi_catalogue, password_links
 from surveys.services.questionnaires import current_version
 from surveys.services.responses import NewResponse, store_response
 from surveys.services.rounds import create_round, look_up_code
@@ -229,6 +229,44 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
     page.reload()  # the letter went with its download: the page says so and makes no new code
     assert page.locator("h1").inner_text() == "Brief niet meer beschikbaar"
     found["client letter page after the download"] = axe_violations(page)
+    assert {name: lines for name, lines in found.items() if lines} == {}, "\n".join(
+        f"{name}:\n" + "\n".join(lines) for name, lines in found.items() if lines)
+
+
+def test_the_kpi_form_passes_axe_empty_with_errors_and_for_a_kpi_with_a_coming_norm(site, new_page):
+    """Issue 15: the beheerder's KPI list, the form for a new KPI (with every problem next to its field) and the
+    form of an existing KPI with a norm that can still be taken away, at desktop and phone width."""
+    with site.app.app_context():
+        create_user("kpi-axe@example.nl", PASSWORD, "beheerder")
+        coming = str(half_year_of(periods.today() + timedelta(days=190)))
+        kpi_catalogue.store(kpi_catalogue.with_norm("client_goals", coming, ">=", "7,5"), by="kpi-axe@example.nl")
+    page = new_page(DESKTOP)
+    page.goto(f"{site.url}/beheer/inloggen")
+    page.fill("#email", "kpi-axe@example.nl")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Inloggen')")
+    page.wait_for_url(f"{site.url}/beheer/")
+    found = {}
+    for path in ("/beheer/kpis", "/beheer/kpis/nieuw", "/beheer/kpis/client_goals/wijzigen"):
+        assert page.goto(f"{site.url}{path}").status == 200, path
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            found[f"{path} at {size['width']} px"] = axe_violations(page)
+    assert page.locator("button:has-text('Norm weghalen')").count() == 1
+    page.goto(f"{site.url}/beheer/kpis/nieuw")
+    page.fill("#label-nl", "Cliënten die weer verder kunnen")
+    page.select_option("#item", "C4")
+    page.check("#statistic-share")
+    page.fill("#share_codes", "ja, misschien")
+    page.fill("#norm", "150")
+    page.click("button:has-text('KPI toevoegen')")
+    assert page.locator("#label-en-error").is_visible() and page.locator("#share_codes-error").is_visible()
+    assert " ".join(page.locator("#norm-error").inner_text().split()) == (
+        "Fout: Een norm voor een aandeel ligt tussen 0 en 1 (0,7 is 70 %), niet 1.5 (150 %).")
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        found[f"/beheer/kpis/nieuw with errors at {size['width']} px"] = axe_violations(page)
+    screenshot(page, "staff-kpi-form-errors")
     assert {name: lines for name, lines in found.items() if lines} == {}, "\n".join(
         f"{name}:\n" + "\n".join(lines) for name, lines in found.items() if lines)
 

@@ -19,6 +19,8 @@ def test_the_wheel_holds_every_migration_file_inside_the_package(production):
             "surveys/migrations/script.py.mako"} <= expected
     assert expected - names == set()
     assert {"surveys/wsgi.py", "surveys/gunicorn_conf.py"} <= names
+    # The half-year report's template and its stylesheet (package data, not Python).
+    assert {"surveys/templates/report/halfyear.html", "surveys/templates/report/report.css"} <= names
     assert not any(name.startswith(("tests/", "bench/", "migrations/")) for name in names)
 
 
