@@ -37,16 +37,17 @@ from .formatting import kpi_figures, n_text, norm_value, report_notes, verdict_l
 from .formatting import norm_text as plain_norm_text
 from .models import Response, Round
 from .periods import Period, half_year_of, parse_period
-from .questionnaires import QUESTIONNAIRE_KEYS, load_questionnaire
 from .scoring import ABOVE, BELOW, TOO_FEW, UNDECIDED
 from .services import organisation
+from .services import questionnaires as installed
 from .services.publication import WITHHELD, WITHHELD_TEXT
 from .services.reports import GROUPS, KpiReport, item_summaries, kpi_history, kpi_results
 
 
 def questionnaire_keys() -> tuple[str, ...]:
-    """The questionnaires the report knows, in the order its tables show them."""
-    return tuple(QUESTIONNAIRE_KEYS)
+    """The questionnaires the report knows, in the order its tables show them: the installation's, as
+    respondents get them now (one made in the editor too)."""
+    return tuple(installed.in_force())
 
 
 TEMPLATE = "report/halfyear.html"
@@ -213,7 +214,7 @@ def _response_rows(reports: list[KpiReport]) -> list[tuple[str, str, str, str]]:
 
 def _minimum_text(keys: Iterable[str]) -> str:
     """'5 reacties (bij de gemeente 3)': the minimum n of the questionnaires in the report, most common first."""
-    minima = {key: load_questionnaire(key).min_n for key in keys}
+    minima = {key: installed.in_force_one(key).min_n for key in keys}
     common = max(set(minima.values()), key=lambda value: (list(minima.values()).count(value), value))
     others = [f"bij {GROUPS[key].lower() if key != 'gemeente' else 'de gemeente'} {value}"
               for key, value in minima.items() if value != common]
@@ -271,7 +272,7 @@ def _method(reports: list[KpiReport], period: Period) -> list[str]:
         how = f"Reacties kwamen binnen via {names_text(channels)}." if channels else \
             "Er kwamen geen reacties binnen, of ze zijn al gewist na de bewaartermijn."
         lines.append(f"{GROUPS[key]}: gemeten {when}. {how} Cijfers tonen we vanaf "
-                     f"{load_questionnaire(key).min_n} reacties.")
+                     f"{installed.in_force_one(key).min_n} reacties.")
     return lines
 
 
@@ -302,7 +303,7 @@ def _item_results(reports: list[KpiReport], period: Period) -> list[dict]:
     Only what reports.item_summaries shows (published periods, enough responses)."""
     sections = []
     for key in dict.fromkeys(report.kpi.questionnaire for report in reports):
-        questionnaire = load_questionnaire(key)
+        questionnaire = installed.in_force_one(key)
         summaries = item_summaries(questionnaire, period)
         questions = []
         for item in questionnaire.items:

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import event
 
 from surveys import periods
@@ -109,6 +110,13 @@ def test_a_questionnaire_made_in_the_editor_is_published_and_reported(app, clien
     assert api.status_code == 200
     (entry,) = api.get_json()
     assert (entry["questionnaire"], entry["n"], entry["mean"], entry["published"]) == ("jeugd", 6, 8.0, True)
+
+    # The half-year PDF has the new questionnaire's KPI, its section and its questions, as worded in the editor.
+    reply = client.get("/beheer/downloads/halfjaarrapport.pdf?periode=2026-H1")
+    assert reply.status_code == 200
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(reply.data)).pages)
+    assert "Waardering van jongeren voor de hulp" in text
+    assert "Jouw mening" in text and "J1. Welk cijfer geef jij onze hulp?" in text
 
 
 def test_the_invitation_api_takes_a_questionnaire_made_in_the_editor(app, client):
