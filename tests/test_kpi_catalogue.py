@@ -37,7 +37,7 @@ def beheerder(app, client):
         for day in (date(2026, 9, 15), date(2027, 2, 15)):
             store_many(version, [NewResponse(day, [AnswerValue("C1", value=grade)]) for grade in GRADES],
                        channel="paper")
-        publish("2026-H2", "2027-H1", questionnaires=["client"])
+        publish("2026-H2", questionnaires=["client"])  # 2027-H1 is published once its norm is set, as in life
         db.session.commit()
     assert log_in(client, "beheerder@example.nl").status_code == 303
     return client
@@ -54,7 +54,12 @@ def report(app, period: str) -> dict:
 def test_a_norm_raised_from_2027_leaves_2026_as_it_was_in_every_channel(app, beheerder):
     before = report(app, "2026-H2")
     assert (before["norm"], before["operator"], before["verdict"]) == (7.0, ">", "boven_norm")
-    assert report(app, "2027-H1")["verdict"] == "boven_norm"
+    # A norm from 2026-H2 on would change a published half-year's verdict: refused, nothing stored.
+    refused = post_form(beheerder, "/beheer/kpis", "/beheer/kpis/norm",
+                        {"kpi": "client_support", "from": "2026-H2", "operator": ">=", "norm": "7,5"})
+    assert refused.status_code == 400
+    assert ("De norm van client_support is al gebruikt voor de vrijgegeven periode 2026-H2, 2026-Q3, 2026-Q4. "
+            "Een nieuwe norm kan ingaan vanaf 2027-H1.") in refused.get_data(as_text=True)
 
     reply = post_form(beheerder, "/beheer/kpis", "/beheer/kpis/norm",
                       {"kpi": "client_support", "from": "2027-H1", "operator": ">=", "norm": "7,5"})
@@ -63,6 +68,8 @@ def test_a_norm_raised_from_2027_leaves_2026_as_it_was_in_every_channel(app, beh
     assert "<li>vanaf het begin: &gt; 7</li><li>vanaf 2027-H1: &gt;= 7,5</li>" in page
 
     assert report(app, "2026-H2") == before  # the 2026 report unchanged, to the last field
+    with app.app_context():
+        publish("2027-H1", questionnaires=["client"])  # when the half-year has ended
     after = report(app, "2027-H1")
     assert (after["norm"], after["operator"], after["verdict"]) == (7.5, ">=", "onder_norm")
     assert after["mean"] == 7.25 and 7 < after["ci_low"] and after["ci_high"] < 7.5

@@ -13,6 +13,7 @@ from surveys.periods import half_year_of
 from surveys.services.kpi_catalogue import catalogue, to_toml
 from surveys.services.users import create_user
 
+from .helpers import publish
 from .test_admin import PASSWORD, log_in, post_form
 
 NEW = "/beheer/kpis/nieuw"
@@ -197,3 +198,33 @@ def test_only_the_beheerder_may_add_or_edit_a_kpi(app, client, role):
 def test_a_form_without_its_csrf_token_is_refused(app, beheerder):
     assert beheerder.post(NEW, data=SHARE_KPI).status_code == 400
     assert stored_versions(app) == 0
+
+
+def test_a_kpi_with_published_figures_keeps_its_question_in_the_form_and_the_import(app, beheerder, tmp_path):
+    """A published period's figures never change: not by pointing its KPI at another question."""
+    with app.app_context():
+        publish("2026-H1", questionnaires=["client"])
+        exported = to_toml(catalogue())
+    message = ("client_support heeft vrijgegeven uitkomsten (vanaf 2026-H1), dus de vraag en de uitkomst blijven "
+               "client C1 gemiddelde. Maak voor een andere vraag een nieuwe KPI.")
+    reply = post_form(beheerder, EDIT, EDIT, {**CLIENT_SUPPORT, "item": "C2"})
+    assert reply.status_code == 400
+    html = reply.get_data(as_text=True)
+    assert (f'<p class="error-message" id="item-error"><span class="visually-hidden">Fout: </span>{message}</p>'
+            in html)
+    changed = tmp_path / "kpis.toml"
+    changed.write_text(exported.replace('key = "client_support"\nquestionnaire = "client"\nitem = "C1"',
+                                        'key = "client_support"\nquestionnaire = "client"\nitem = "C2"'))
+    output = app.test_cli_runner().invoke(args=["kpis", "import", str(changed)])
+    assert output.exit_code == 1 and output.output.count(message) == 1
+    # The base norm of a published half-year cannot move either, in the file.
+    raised = tmp_path / "raised.toml"
+    raised.write_text(exported.replace('norm = 7\n', 'norm = 7.5\n', 1))  # the first KPI: client_support
+    output = app.test_cli_runner().invoke(args=["kpis", "import", str(raised)])
+    assert output.exit_code == 1
+    assert ("De norm van client_support is al gebruikt voor de vrijgegeven periode 2026-H1, 2026-Q1, 2026-Q2. "
+            "Een nieuwe norm kan ingaan vanaf 2026-H2.") in output.output
+    assert stored_versions(app) == 0
+    # A name may still change: the figures stay the same.
+    renamed = post_form(beheerder, EDIT, EDIT, {**CLIENT_SUPPORT, "label-nl": "Waardering voor de hulp"})
+    assert renamed.status_code == 303 and stored_versions(app) == 1

@@ -30,9 +30,9 @@ def import_command(file):
     """Check FILE and make it the catalogue in force; nothing changes when anything in it is wrong."""
     try:
         data = kpi_catalogue.read_file(file.read_bytes(), file.name)
+        kpi_catalogue.store(data, by="cli")
     except QuestionnaireError as error:
         raise click.ClickException(str(error)) from None
-    kpi_catalogue.store(data, by="cli")
     click.echo(f"{len(data['kpis'])} KPIs in force from {file.name}")
 
 

@@ -61,9 +61,9 @@ def upload():
         return _page("Het bestand is groter dan 1 MB; een KPI-catalogus is veel kleiner.", 413)
     try:
         data = kpi_catalogue.read_file(content, file.filename)
+        kpi_catalogue.store(data, by=current_user.email)
     except QuestionnaireError as error:
         return _page(str(error), 400)
-    kpi_catalogue.store(data, by=current_user.email)
     flash(f"De KPI-catalogus uit {file.filename} is nu in gebruik.")
     return redirect(url_for("manage.kpis"), code=303)
 

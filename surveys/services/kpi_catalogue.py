@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from .. import periods
 from ..extensions import db
-from ..models import KpiCatalogue
+from ..models import KpiCatalogue, PublishedPeriod
 from ..periods import half_year_of
-from ..questionnaires import Kpi, Questionnaire, QuestionnaireError, load_kpis, parse_kpis
+from ..questionnaires import Kpi, Problem, Questionnaire, QuestionnaireError, load_kpis, parse_kpis
 from ..questionnaires.files import read_toml, toml_string
 from . import audit, transaction
 
@@ -76,10 +76,55 @@ def store(data: dict, *, by: str, action: str = "kpis_changed") -> None:
     """Make a checked catalogue the one in force: a new version, audited with what changed (before → after)."""
     before = catalogue()
     after = parse_kpis(data, "catalogus", questionnaires_in_use())
+    _keep_published(before, after)
     with transaction():
         db.session.add(KpiCatalogue(definition=json.loads(json.dumps(data)), created_by=by))
         audit.record(action, actor=by, detail=changes(before, after), commit=False)
     g.pop("kpi_catalogue", None)
+
+
+def _keep_published(before: tuple[Kpi, ...], after: tuple[Kpi, ...]) -> None:
+    """A published period's figures never change (PublishedPeriod): a KPI with published figures keeps its
+    question and figure, and each published period keeps its norm. A new question is a new KPI; a new norm
+    holds from a later half-year on. QuestionnaireError naming each refusal at its form field."""
+    old = {kpi.key: kpi for kpi in before}
+    names = {kpi.questionnaire for kpi in before}
+    published: dict[str, list[str]] = {}
+    for questionnaire, period in db.session.execute(select(PublishedPeriod.questionnaire, PublishedPeriod.period)
+                                                    .where(PublishedPeriod.questionnaire.in_(names))):
+        published.setdefault(questionnaire, []).append(period)
+    found = []
+    for place, kpi in enumerate(after):
+        was = old.get(kpi.key)
+        shown = sorted(published.get(was.questionnaire, [])) if was else []
+        if not shown:
+            continue
+        where, field = f"kpis[{place}] ({kpi.key})", f"kpis-{place}"
+        if _question(was) != _question(kpi):
+            found.append(Problem(where, f"{field}-item",
+                                 f"{kpi.key} heeft vrijgegeven uitkomsten (vanaf {shown[0]}), dus de vraag en de "
+                                 f"uitkomst blijven {_question(was)}. Maak voor een andere vraag een nieuwe KPI."))
+            continue
+        changed = [period for period in shown if _rule(was, period) != _rule(kpi, period)]
+        if changed:
+            last = max(half_year_of(periods.parse_period(period).start) for period in shown)
+            found.append(Problem(where, f"{field}-norms",
+                                 f"De norm van {kpi.key} is al gebruikt voor de vrijgegeven periode "
+                                 f"{', '.join(changed)}. Een nieuwe norm kan ingaan vanaf {_after(last)}."))
+    if found:
+        raise QuestionnaireError("\n".join(f"catalogus: {p.where}: {p.message}" for p in found), found)
+
+
+def _rule(kpi: Kpi, period: str) -> tuple[str, Fraction]:
+    norm = kpi.norm_in(periods.parse_period(period))
+    return norm.operator, norm.value
+
+
+def _after(half_year) -> str:
+    """The half-year after this one, as a norm's `from` ("2026-H2" → "2027-H1")."""
+    name = str(half_year)
+    year, half = int(name[:4]), int(name[-1])
+    return f"{year}-H2" if half == 1 else f"{year + 1}-H1"
 
 
 def changes(before: tuple[Kpi, ...], after: tuple[Kpi, ...]) -> str:
