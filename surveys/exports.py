@@ -34,7 +34,7 @@ from .questionnaires import Questionnaire
 from .scoring import decimals_for
 from .services import microdata, publication
 from .services.questionnaires import current_version, definition_of
-from .services.reports import KpiReport, included_response_quarters
+from .services.reports import GROUPS, KpiReport, included_response_quarters
 
 BOM = "\ufeff"
 DIALECTS = {"international": (",", "."), "dutch": (";", ",")}  # (field separator, decimal mark)
@@ -57,9 +57,9 @@ RAW_COLUMNS = ("questionnaire_version", "period", "quarter", "channel")
 
 
 # --- files for people: Dutch headers, words instead of codes ------------------------------------------------
-# The workbook and the KPI-results CSV of the downloads page are read by people. The CLI's ``report --format
-# csv`` (DESIGN.md §10), the item summaries' CSV and the raw export keep the machine columns above, so
-# analysts and scripts still have the codes.
+# The workbook and the KPI-results and item-summaries CSVs of the downloads page are read by people. The CLI's
+# ``report --format csv`` (DESIGN.md §10) and the raw export keep the machine columns above, so analysts and
+# scripts still have the codes.
 KPI_HEADERS = {"label": "KPI", "period": "Periode", "statistic": "Soort uitkomst", "n": "Aantal antwoorden",
                "mean_or_share": "Uitkomst", "ci_low": "95%-interval van", "ci_high": "95%-interval tot",
                "norm": "Norm", "operator": "Norm gehaald bij", "verdict": "Oordeel",
@@ -83,6 +83,7 @@ WORDS = {
                "wilson": "Wilson-interval", "wilson-fpc": "Wilson-interval met eindige-populatiecorrectie",
                "descriptive": "beschrijvend (geen toets)"},
     "type": {"grade": "rapportcijfer", "agree": "eens/oneens", "choice": "keuze", "open": "open vraag"},
+    "questionnaire": GROUPS,  # "client" → "Cliënten": whose questionnaire it is, as the pages name it
 }
 SHEET_NAMES = {"client": "Cliënt", "medewerker": "Medewerkers", "partner": "Partners", "gemeente": "Gemeente"}
 
@@ -263,15 +264,20 @@ def kpi_results_csv(reports: Iterable[KpiReport], *, dialect: str = "internation
 
 
 def item_summaries_csv(questionnaire: Questionnaire, period: Period | str, summaries: Mapping[str, object], *,
-                       dialect: str = "international") -> Iterator[str]:
+                       dialect: str = "international", for_people: bool = False) -> Iterator[str]:
     """The item summaries (``reports.item_summaries``) as CSV chunks: one row per item and answer option
-    with its count, and for agree items the share (helemaal) eens with its Wilson interval."""
+    with its count, and for agree items the share (helemaal) eens with its Wilson interval.
+
+    ``for_people``: the columns and words of the workbook's questionnaire sheets (ITEM_HEADERS: the answer
+    by its label, no codes), as the downloads page gives it; else the machine columns of ITEM_COLUMNS."""
     lines = _CsvLines(dialect)
+    columns = tuple(ITEM_HEADERS.values()) if for_people else ITEM_COLUMNS
 
     def chunks() -> Iterator[str]:
-        yield BOM + lines.line(ITEM_COLUMNS)
+        yield BOM + lines.line(columns)
         for row in _item_rows(questionnaire, period, summaries):
-            yield lines.line(row[column] for column in ITEM_COLUMNS)
+            row = _for_people(row, ITEM_HEADERS) if for_people else row
+            yield lines.line(row[column] for column in columns)
 
     return chunks()
 

@@ -18,7 +18,7 @@ from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, force_locale, get_locale, gettext
 
 from .services.kiosk import COOKIE as TABLET_COOKIE
 from .urls import link_to_path
@@ -107,6 +107,19 @@ def language_link() -> dict | None:
             "label": LANGUAGE_NAMES[other]}
 
 
+def form_language_notice() -> dict | None:
+    """The line at the top of a form that says, in the other language, that the form is in that language
+    too and where its button is (at the end of the form, after the send button, so the answers go along)."""
+    if is_staff_request():
+        return None
+    other = "en" if current_language() == "nl" else "nl"
+    with force_locale(other):
+        # One message that names the language it is written in: in Dutch it says Nederlands, its English
+        # translation says English. It is only ever shown in the other language than the page's.
+        text = gettext("Dit formulier is er ook in het Nederlands. De knop staat aan het einde van het formulier.")
+    return {"language": other, "text": text}
+
+
 def _vary(response):
     if not is_staff_request():
         response.vary.add("Accept-Language")
@@ -117,4 +130,5 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_locale)
     app.before_request(remember_language)
     app.after_request(_vary)
-    app.context_processor(lambda: {"language": current_language(), "language_link": language_link})
+    app.context_processor(lambda: {"language": current_language(), "language_link": language_link,
+                                   "form_language_notice": form_language_notice})

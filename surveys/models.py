@@ -395,3 +395,17 @@ class UsedFormToken(db.Model):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class WaitingLetter(db.Model):
+    """A cliënt letter made but not downloaded yet (manage/rounds.py), for LETTER_MINUTES at most: its code's
+    link sealed (Fernet) with a key that only the manager's session cookie holds, keyed by the hash of the
+    letter's random id. Neither the cookie nor this row alone holds the plain code. The download deletes the
+    row; an expired one goes with the next letter, its download, or the purge."""
+
+    __tablename__ = "waiting_letter"
+
+    letter_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    sealed_link: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

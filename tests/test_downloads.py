@@ -221,11 +221,28 @@ def test_the_csv_downloads_have_a_bom_and_the_dutch_variant_uses_semicolons_and_
     partner = rows["Partnerwaardering voor de samenwerking"]
     assert (partner["Uitkomst"], partner["95%-interval tot"]) == ("7.6", "8.8332")
 
-    # The item summaries' CSV keeps its machine columns (the attack tests read it as a script would).
-    items = read_csv(client.get(f"/beheer/downloads/partner/vragen-excel-nl.csv?periode={PERIOD}").data, ";")
-    p2_agree = [row for row in items if row["item"] == "P2" and row["answer"] == "5"]
-    assert [(row["count"], row["agree_share"]) for row in p2_agree] == [("1", "0,6")]
-    assert read_csv(client.get(f"/beheer/downloads/partner/vragen.csv?periode={PERIOD}").data, ",")[0]["n"] == "5"
+    # The item summaries' CSV is for people too: the headers and words of the workbook's sheets, no codes.
+    dutch_items = client.get(f"/beheer/downloads/partner/vragen-excel-nl.csv?periode={PERIOD}").data
+    assert dutch_items.startswith(BOM + b"Vragenlijst;Periode;Vraagnummer;Vraag;Soort vraag;Antwoord;Aantal;"
+                                  b"Aantal antwoorden;Aandeel (helemaal) eens;95%-interval van;95%-interval tot;"
+                                  b"Verborgen (te weinig respons)\r\n")
+    items = read_csv(dutch_items, ";")
+    # P2 = 5, 4, 4, 3, 2: "Helemaal mee eens" once; (helemaal) mee eens 3 of 5 = 0,6.
+    p2 = [row for row in items if row["Vraagnummer"] == "P2"]
+    assert [(row["Antwoord"], row["Aantal"]) for row in p2] == [
+        ("Helemaal mee eens", "1"), ("Mee eens", "2"), ("Niet mee eens en niet mee oneens", "1"),
+        ("Niet mee eens", "1"), ("Helemaal niet mee eens", "0"), ("Weet ik niet", "0")]
+    assert {(row["Vragenlijst"], row["Periode"], row["Vraag"], row["Soort vraag"], row["Aantal antwoorden"],
+             row["Aandeel (helemaal) eens"], row["Verborgen (te weinig respons)"]) for row in p2} == {
+        ("Partners", PERIOD, "Het Sociaal Team is goed bereikbaar voor ons.", "eens/oneens", "5", "0,6", "nee")}
+    international_items = read_csv(client.get(f"/beheer/downloads/partner/vragen.csv?periode={PERIOD}").data, ",")
+    assert international_items[0]["Aantal antwoorden"] == "5"
+    # A background question has a named key, a code: its row names it by its text, with no question number.
+    organisation = [row for row in international_items if row["Vraag"] == "Bij wat voor organisatie werkt u?"]
+    assert len(organisation) == 7 and {row["Vraagnummer"] for row in organisation} == {""}
+    for text in (dutch_items.decode("utf-8-sig"), "".join(str(row) for row in international_items)):
+        assert not {"organisation_type", "weet_niet", "agree", "partner", "true", "false"} & set(
+            re.findall(r"[\w-]+", text)), "no codes in the file for people"
 
     raw_reply = client.get(f"/beheer/downloads/partner/antwoorden.csv?periode={PERIOD}")
     assert raw_reply.is_streamed  # read from the database while it is sent

@@ -4,19 +4,23 @@ reminds only those who have not answered; addresses go when the round closes."""
 
 import csv
 import io
+import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
+from cryptography.fernet import Fernet
 from pypdf import PdfReader
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from sqlalchemy import func, select, update
 
 from surveys import periods
 from surveys.extensions import db
-from surveys.models import AuditEvent, InvitationCode, Round
+from surveys.models import AuditEvent, InvitationCode, Round, WaitingLetter
 from surveys.periods import half_year_of
+from surveys.services import due, retention
 from surveys.services.invitations import erase_closed_round_contacts
 from surveys.services.mail import MailSettings, parse_address_list, send_reminders
 from surveys.services.rounds import create_round, hash_code
@@ -597,3 +601,87 @@ def test_addresses_are_erased_only_for_rounds_that_have_closed(app):
         ["later0@example.nl", "later1@example.nl", "today0@example.nl", "today1@example.nl"]
     assert [email for round_id, email in left if round_id == rounds["closed"]] == [None, None, None]
     assert len(left) == 9  # the codes themselves stay; deleting them is the purge's job
+
+
+# --- the cliënt letter's code stays out of the session cookie --------------------------------------------------
+
+def session_contents(app, client) -> str:
+    """The manager's session cookie as anyone holding it can read it: signed, not encrypted."""
+    cookie = client.get_cookie("session")
+    return json.dumps(app.session_interface.get_signing_serializer(app).loads(cookie.value))
+
+
+def sealed_code(app, client, letter_id: str) -> str:
+    """The waiting letter's code, opened the one way there is: the database's sealed link with the session's key."""
+    key, _made = json.loads(session_contents(app, client))["client_letters"][letter_id]
+    with app.app_context():
+        (letter,) = db.session.scalars(select(WaitingLetter)).all()
+        (code,) = LINK.findall(Fernet(key.encode()).decrypt(letter.sealed_link).decode())
+    return code
+
+
+def places_holding(app, client, code: str) -> list[str]:
+    """Where the plain code can be read: the decoded session cookie, or any column of any table."""
+    found = ["session cookie"] if code in session_contents(app, client) else []
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(select(table)).mappings():
+                found += [f"{table.name}.{column}" for column, value in row.items()
+                          if code in (value.decode("latin-1") if isinstance(value, bytes) else str(value))]
+    return found
+
+
+def test_the_cliënt_letter_keeps_its_code_out_of_the_cookie_and_expires_after_ten_minutes(app, manager):
+    made_at = datetime.now(UTC)
+    with time_machine.travel(made_at, tick=False):
+        made = post(manager, "/beheer/rondes/clientbrief", "/beheer/rondes", {})
+    page_url = made.headers["Location"]
+    letter_id = page_url.rsplit("/", 1)[1]
+    code = sealed_code(app, manager, letter_id)
+    assert [c.code_hash for c in stored_codes(app)] == [hash_code(code)]  # the code the letter would carry
+    assert places_holding(app, manager, code) == []
+
+    with time_machine.travel(made_at + timedelta(minutes=9, seconds=59), tick=False):
+        assert manager.get(page_url).status_code == 200  # a reload within the ten minutes: still there
+    with time_machine.travel(made_at + timedelta(minutes=10, seconds=1), tick=False):
+        page = manager.get(page_url)
+        assert page.status_code == 410 and "<h1>Deze brief is verlopen</h1>" in page.get_data(as_text=True)
+        download = manager.get(f"{page_url}/pdf")
+    assert download.status_code == 410 and download.mimetype == "text/html"
+    html = download.get_data(as_text=True)
+    assert "<h1>Deze brief is verlopen</h1>" in html
+    assert "U kon de brief downloaden tot 10 minuten nadat de code was gemaakt. Die tijd is voorbij." in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WaitingLetter)) == 0
+    assert json.loads(session_contents(app, manager))["client_letters"] == {}
+    assert places_holding(app, manager, code) == []
+    assert len(stored_codes(app)) == 1  # the code itself stays valid, as any unused code: only its hash
+
+
+def waiting_letters(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(WaitingLetter))
+
+
+@pytest.mark.parametrize("sweep", ["purge", "run-due"])
+def test_a_letter_never_downloaded_goes_after_its_ten_minutes(app, manager, sweep):
+    """The purge deletes it, and so does every run of `run-due` (every five minutes), purge or not."""
+    def sweep_now():
+        if sweep == "purge":
+            with app.app_context():
+                retention.purge(periods.today())
+        else:
+            with app.app_context():
+                assert due.run_due(periods.today(), BASE_URL) is not None  # it ran (the digest has no mail here)
+
+    made_at = datetime.now(UTC)
+    with time_machine.travel(made_at, tick=False):
+        post(manager, "/beheer/rondes/clientbrief", "/beheer/rondes", {})
+        post(manager, "/beheer/rondes/clientbrief", "/beheer/rondes", {})
+    assert waiting_letters(app) == 2
+    with time_machine.travel(made_at + timedelta(minutes=9), tick=False):
+        sweep_now()
+    assert waiting_letters(app) == 2
+    with time_machine.travel(made_at + timedelta(minutes=10, seconds=1), tick=False):
+        sweep_now()
+    assert waiting_letters(app) == 0

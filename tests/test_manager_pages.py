@@ -201,3 +201,68 @@ def test_a_comment_is_dated_to_its_quarter_only_where_that_quarter_may_be_shown(
     # Q1's three are held back from the half-year (publication.included_quarters: a hidden quarter must not
     # be readable from the half-year); Q2's five are dated to Q2, published with 5 ≥ min n.
     assert dated == [(f"tweede {i}", "2026-Q2") for i in range(4, -1, -1)]
+
+
+def store_client_comments(first_quarter: int, second_quarter: int) -> None:
+    """Cliënten (min n 5), 2026-H1, published: `first_quarter` responses on 1 February, i = 0, 1, ..., with
+    C10 "eerste i" and C1 = 7 for even i, 8 for odd i; `second_quarter` on 1 May with C10 "tweede i", C1 = 7."""
+    store_many(current_version("client"),
+               [NewResponse(date(2026, 2, 1), [AnswerValue("C1", value=7 + i % 2),
+                                               AnswerValue("C10", text=f"eerste {i}")]) for i in range(first_quarter)]
+               + [NewResponse(date(2026, 5, 1), [AnswerValue("C1", value=7), AnswerValue("C10", text=f"tweede {i}")])
+                  for i in range(second_quarter)], channel="paper")
+    publish("2026-H1")
+    create_user("manager@example.nl", PASSWORD, "manager")
+
+
+CLIENT = "/beheer/kpi/client_support?periode=2026-H1"
+
+
+def quarter_choices(html: str) -> list[tuple[str, str]]:
+    select = re.search(r'<select id="kwartaal" name="kwartaal">(.*?)</select>', html, re.S)
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1)) if select else []
+
+
+def test_free_text_filters_on_a_quarter_its_answers_may_be_dated_to(app, client):
+    # 2026-H1: Q1 6 responses, Q2 5; both published with at least 5: both may be dated, 11 comments in all.
+    with app.app_context():
+        store_client_comments(6, 5)
+    log_in(client, "manager@example.nl")
+    whole = page(client, CLIENT)
+    assert quarter_choices(whole) == [("", "Het hele halfjaar (2026-H1)"), ("2026-Q1", "2026-Q1"),
+                                      ("2026-Q2", "2026-Q2")]
+    assert "11 open antwoorden." in whole
+    first = page(client, CLIENT + "&kwartaal=2026-Q1")
+    assert "6 open antwoorden uit 2026-Q1." in first
+    assert shown_comments(first) == [f"eerste {i}" for i in range(5, -1, -1)]
+    assert '<option value="2026-Q1" selected>2026-Q1</option>' in first
+    second = page(client, CLIENT + "&kwartaal=2026-Q2")
+    assert "5 open antwoorden uit 2026-Q2." in second
+    assert shown_comments(second) == [f"tweede {i}" for i in range(4, -1, -1)]
+    # With the grade: C1 = 7 in Q1 for i = 0, 2, 4; in Q2 for all five.
+    sevens = page(client, CLIENT + "&kwartaal=2026-Q1&cijfer=7")
+    assert "3 open antwoorden gevonden uit 2026-Q1." in sevens
+    assert shown_comments(sevens) == ["eerste 4", "eerste 2", "eerste 0"]
+    assert "8 open antwoorden gevonden." in page(client, CLIENT + "&cijfer=7")
+
+
+def test_a_quarter_its_answers_may_not_be_dated_to_is_neither_offered_nor_shown(app, client):
+    # Q1 has 3 responses, too few to show: its comments are held back from the half-year and it is no choice.
+    with app.app_context():
+        store_client_comments(3, 5)
+    log_in(client, "manager@example.nl")
+    whole = page(client, CLIENT)
+    assert quarter_choices(whole) == [("", "Het hele halfjaar (2026-H1)"), ("2026-Q2", "2026-Q2")]
+    assert "5 open antwoorden." in whole and "eerste" not in whole
+    for crafted in ("2026-Q1", "2026-Q3", "2025-Q1", "2026-H1", "eerste"):
+        reply = client.get(CLIENT + f"&kwartaal={crafted}")
+        html = reply.get_data(as_text=True)
+        assert reply.status_code == 400, crafted
+        assert f"De open antwoorden van {crafted} kunt u niet apart bekijken." in html
+        assert shown_comments(html) == [] and "open-count" not in html, crafted
+    # A quarter's own page has no quarters to choose from: a quarter in ?kwartaal= is refused there too.
+    assert client.get("/beheer/kpi/client_support?periode=2026-Q2&kwartaal=2026-Q2").status_code == 400
+    assert quarter_choices(page(client, "/beheer/kpi/client_support?periode=2026-Q2")) == []
+    with app.app_context():
+        views = db.session.query(AuditEvent).filter_by(action="free_text_viewed").count()
+    assert views == 2, "a refused filter shows no comment, so it records no viewing"

@@ -13,6 +13,10 @@ from .helpers import GOOD_ANSWERS, codes_for, counts, csrf_token, open_round, pa
 
 ENGLISH_BUTTON = '<button type="submit" class="link-button" name="language" value="en" lang="en">English</button>'
 DUTCH_BUTTON = '<button type="submit" class="link-button" name="language" value="nl" lang="nl">Nederlands</button>'
+NOTICE_IN_ENGLISH = ('<p class="hint language-notice" lang="en">This form is also in English. '
+                     'The button is at the end of the form.</p>')
+NOTICE_IN_DUTCH = ('<p class="hint language-notice" lang="nl">Dit formulier is er ook in het Nederlands. '
+                   'De knop staat aan het einde van het formulier.</p>')
 
 
 def test_a_respondent_switches_to_english_halfway_and_keeps_every_answer(app, client):
@@ -20,16 +24,21 @@ def test_a_respondent_switches_to_english_halfway_and_keeps_every_answer(app, cl
         (code,) = codes_for(open_round("client"))
     page = client.get(f"/r/{code}").text
     assert '<html lang="nl">' in page and ENGLISH_BUTTON in page
-    # The button sits inside the form after the intro, not in the header right after the skip link.
-    assert page.index('class="intro"') < page.index(ENGLISH_BUTTON) < page.index('id="C1"')
-    assert page.index("<form") < page.index(ENGLISH_BUTTON)
+    # The button is the form's last: after the questions and the send button, not first after the skip link.
+    send = '<button type="submit" class="button">Antwoorden versturen</button>'
+    assert page.index('id="C10"') < page.index(send) < page.index(ENGLISH_BUTTON) < page.index("</form>")
+    assert page.count("<button") == 3 and page.rindex("<button") == page.index(ENGLISH_BUTTON)
     assert "hreflang" not in page[:page.index("<main")]
+    # A line in English at the top says so, and is text, not another tab stop.
+    assert page.index(NOTICE_IN_ENGLISH) < page.index("<h1>")
     halfway = {"C1": "8", "C2": "7", "C4": "ja", "C10": "Sneller terugbellen graag."}  # C3, C5-C9 not yet
 
     switched = client.post(f"/r/{code}", data={**halfway, "language": "en", "csrf_token": csrf_token(page)})
     assert switched.status_code == 200
     english = switched.text
     assert '<html lang="en">' in english and DUTCH_BUTTON in english
+    assert NOTICE_IN_DUTCH in english and NOTICE_IN_ENGLISH not in english
+    assert english.index('<button type="submit" class="button">Send answers</button>') < english.index(DUTCH_BUTTON)
     assert "What do you think of the help from the Sociaal Team?" in english
     for key in ("C1", "C2", "C4"):
         assert f'<input type="radio" id="{key}-{halfway[key]}" name="{key}" value="{halfway[key]}" checked>' in english

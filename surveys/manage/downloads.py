@@ -116,11 +116,13 @@ def kpi_results_csv(dialect: str):
 @bp.route("/downloads/<questionnaire>/vragen-excel-nl.csv", defaults={"dialect": "dutch"})
 @role_required("manager")
 def item_summaries_csv(questionnaire: str, dialect: str):
-    """The summary per item (distribution, share agreeing) of one questionnaire in the period, as CSV."""
+    """The summary per item (distribution, share agreeing) of one questionnaire in the period, as CSV for
+    people: Dutch headers and labels, like the workbook (the raw export keeps the codes)."""
     period = _period()
     definition = _questionnaire_or_404(questionnaire, period)
     suffix, name = CSV_VARIANTS[dialect]
-    body = exports.item_summaries_csv(definition, period, item_summaries(definition, period), dialect=dialect)
+    body = exports.item_summaries_csv(definition, period, item_summaries(definition, period), dialect=dialect,
+                                      for_people=True)
     return attachment(body, CSV_TYPE, f"vragen-{questionnaire}-{period}{suffix}.csv",
                        f"vragen {questionnaire} {name} {period}")
 

@@ -1,7 +1,7 @@
 """One page per KPI: the result with its chart, the breakdown by background, the item summaries of
 its questionnaire and, for managers, the free-text answers where the group is large enough."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -81,23 +81,31 @@ def _kpi_or_404(key: str):
 
 @dataclass(frozen=True)
 class TextFilters:
-    """The free-text list's GET parameters: ?zoek= (words), ?cijfer= (1-10), ?pagina= (from 1)."""
+    """The free-text list's GET parameters: ?zoek= (words), ?cijfer= (1-10), ?pagina= (from 1), ?kwartaal= (a
+    quarter of the half-year shown; checked against the quarters its answers may be dated to by the service)."""
 
     search: str = ""
     grade: int | None = None
     page: int = 1
     error: str | None = None
+    quarter: str | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the list shows only some of the period's answers."""
+        return bool(self.search or self.grade or self.quarter)
 
 
 def text_filters() -> TextFilters:
     """The free-text filters of the request; a value that is not a grade or a page number says so in Dutch."""
     search = request.args.get("zoek", "").strip()[:100]
     grade_text, page_text = request.args.get("cijfer", ""), request.args.get("pagina", "1")
+    quarter = request.args.get("kwartaal", "").strip() or None
     if grade_text and not (grade_text.isdigit() and 1 <= int(grade_text) <= 10):
-        return TextFilters(search, error="Kies bij het cijfer een getal van 1 tot en met 10.")
+        return TextFilters(search, error="Kies bij het cijfer een getal van 1 tot en met 10.", quarter=quarter)
     if not (page_text.isdigit() and 1 <= int(page_text) <= 10_000):
-        return TextFilters(search, error="Het paginanummer moet een heel getal zijn, vanaf 1.")
-    return TextFilters(search, int(grade_text) if grade_text else None, int(page_text))
+        return TextFilters(search, error="Het paginanummer moet een heel getal zijn, vanaf 1.", quarter=quarter)
+    return TextFilters(search, int(grade_text) if grade_text else None, int(page_text), quarter=quarter)
 
 
 class HideForm(FlaskForm):
@@ -125,7 +133,11 @@ def kpi_page(key: str):
     texts, shown, filters = None, [], text_filters()
     may_read = ROLE_RANK[current_user.role] >= ROLE_RANK["manager"]
     if may_read and not filters.error:
-        texts = free_text_answers(questionnaire, period, search=filters.search, grade=filters.grade)
+        try:
+            texts = free_text_answers(questionnaire, period, search=filters.search, grade=filters.grade,
+                                      quarter=filters.quarter)
+        except ReportError as refused:  # a quarter its answers may not be dated to: no list at all
+            filters = replace(filters, error=str(refused))
     if texts is not None:
         audit.record("free_text_viewed", actor=current_user.email, detail=f"{questionnaire.key} {period}")
         shown = texts.entries[(filters.page - 1) * TEXTS_PER_PAGE:filters.page * TEXTS_PER_PAGE]

@@ -2,10 +2,9 @@
 and send reminders, and give a closing cliënt a code with its letter in two clicks.
 
 Plain codes are never stored, so every form that makes codes answers with the file itself; the one cliënt
-code waits in the session until its letter is downloaded (see LETTER_MINUTES)."""
+code waits, sealed, until its letter is downloaded (see letters.LETTER_MINUTES)."""
 
 
-import secrets
 import time
 
 from flask import Response, abort, current_app, flash, redirect, render_template, session, url_for
@@ -154,19 +153,26 @@ def rounds():
 
 
 # The cliënt letter is POST-redirect-GET: the POST makes the code, the page it redirects to offers the letter
-# once. The code waits in the manager's own session cookie (signed, HttpOnly; never in the database in plain
-# form) until the letter is downloaded or LETTER_MINUTES have passed; the letter is drawn from it then.
-LETTER_MINUTES = 10
-WAITING_LETTERS = "client_letters"  # session key: {letter id: [round id, link, made at (epoch seconds)]}
+# once. The code's link waits in the database encrypted (letters.seal_letter), with the key in the manager's
+# own session cookie: that cookie is signed, not encrypted, so it must not hold the code itself. After the
+# download or LETTER_MINUTES both are gone; the letter is drawn from the link at the download.
+LETTER_MINUTES = letters.LETTER_MINUTES
+WAITING_LETTERS = "client_letters"  # session key: {letter id: [key, made at (epoch seconds)]}
 
 
 def _waiting_letters() -> dict[str, list]:
-    """The letters of this session still waiting for their download; expired ones are dropped."""
+    """The letters of this session: those waiting, and those that expired within the last hour (so their
+    page can say they expired rather than that they are unknown). Older ones are dropped."""
     now = time.time()
     waiting = {letter_id: entry for letter_id, entry in session.get(WAITING_LETTERS, {}).items()
-               if now - entry[2] < LETTER_MINUTES * 60}
+               if isinstance(entry, list) and len(entry) == 2 and now - entry[1] < 3600}
     session[WAITING_LETTERS] = waiting
     return waiting
+
+
+def _letter_page(letter_id: str, round_id: int | None, status: int):
+    return render_template("manage/client_letter.html", letter_id=letter_id, round_id=round_id,
+                           expired=status == 410, minutes=LETTER_MINUTES), status
 
 
 @bp.route("/rondes/clientbrief", methods=["POST"])
@@ -180,8 +186,8 @@ def client_letter():
     except RoundError as error:  # this half-year's cliënt round was closed early: no second one
         abort(409, _sentence(str(error)))
     audit.record("export", actor=current_user.email, detail=f"cliëntbrief: 1 code in ronde {round_id}")
-    letter_id = secrets.token_urlsafe(16)
-    _waiting_letters()[letter_id] = [round_id, url, time.time()]
+    letter_id, key = letters.seal_letter(round_id, url)
+    _waiting_letters()[letter_id] = [key, time.time()]
     session.modified = True
     return redirect(url_for("manage.client_letter_page", letter_id=letter_id), code=303)
 
@@ -191,20 +197,32 @@ def client_letter():
 def client_letter_page(letter_id: str):
     """The page that offers the letter just made; a reload shows it again and makes no new code."""
     entry = _waiting_letters().get(letter_id)
-    return render_template("manage/client_letter.html", letter_id=letter_id, round_id=entry and entry[0],
-                           minutes=LETTER_MINUTES), 200 if entry else 404
+    if entry is None:
+        return _letter_page(letter_id, None, 404)
+    try:
+        round_id = letters.letter_waiting(letter_id)
+    except letters.LetterExpired:
+        return _letter_page(letter_id, None, 410)
+    if round_id is None:  # downloaded, or gone with the purge after its time
+        return _letter_page(letter_id, None, 410 if time.time() - entry[1] >= LETTER_MINUTES * 60 else 404)
+    return _letter_page(letter_id, round_id, 200)
 
 
 @bp.route("/rondes/clientbrief/<letter_id>/pdf")
 @role_required("manager")
 def client_letter_pdf(letter_id: str):
-    """The letter as a download, once: after it the code is gone from the session."""
+    """The letter as a download, once: after it the code is gone, from the database and the session."""
     entry = _waiting_letters().pop(letter_id, None)
     session.modified = True
     if entry is None:
-        return render_template("manage/client_letter.html", letter_id=letter_id, round_id=None,
-                               minutes=LETTER_MINUTES), 404
-    round_id, url, _made = entry
+        return _letter_page(letter_id, None, 404)
+    try:
+        opened = letters.open_letter(letter_id, entry[0])
+    except letters.LetterExpired:
+        return _letter_page(letter_id, None, 410)
+    if opened is None:
+        return _letter_page(letter_id, None, 410 if time.time() - entry[1] >= LETTER_MINUTES * 60 else 404)
+    round_id, url = opened
     pdf = letters.letter_for_code(_round_or_404(round_id), url, periods.today())
     return _download(pdf, "application/pdf", f"clientbrief-ronde-{round_id}.pdf")
 

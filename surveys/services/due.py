@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import InvitationCode, Round, ScheduledRun, utcnow
 from ..questionnaires import Questionnaire
-from . import digest, publication, retention
+from . import digest, letters, publication, retention, transaction
 from .mail import Mailer, MailError, MailSettings, send_reminders
 from .questionnaires import current_version, definition_of
 
@@ -144,7 +144,10 @@ def _publish(today: date, report: DueReport) -> None:
 # --- retention --------------------------------------------------------------------------------------------
 
 def _purge(today: date, report: DueReport) -> None:
-    """Purge when there is something to purge (so the audit log gets a line only for a real purge)."""
+    """Purge when there is something to purge (so the audit log gets a line only for a real purge). Cliënt
+    letters past their minutes go on every run: sealed links, no personal data to audit."""
+    with transaction():
+        letters.delete_expired_letters()
     waiting = retention.status(today)
     if not (waiting.codes_due or waiting.free_texts_due):
         return

@@ -2,25 +2,30 @@
 the cliënt letter a professional prints at afsluiting.
 
 Plain codes are never stored (only their hashes, see rounds.py): the codes made here go straight into the
-file or the letters."""
+file or the letters. The one cliënt letter waits up to LETTER_MINUTES for its download, sealed: its link
+encrypted in the database with a key that only the manager's session holds (seal_letter, open_letter)."""
 
 import csv
+import hashlib
 import io
+import secrets
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
+from cryptography.fernet import Fernet, InvalidToken
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from ..exports import neutralise
 from ..extensions import db
-from ..models import QuestionnaireVersion, Round
+from ..models import QuestionnaireVersion, Round, WaitingLetter, utcnow
 from ..periods import half_year_of
+from . import transaction
 from .invitations import Wording, link, wording
 from .rounds import RoundError, create_round, issue_codes, open_round_for
 
@@ -28,6 +33,8 @@ from .rounds import RoundError, create_round, issue_codes, open_round_for
 #: 300 letters stay well inside a worker's 30-second timeout.
 MAX_LINKS = 5000
 MAX_LETTERS = 300
+#: How long a cliënt letter waits for its download after its code was made.
+LETTER_MINUTES = 10
 
 
 def check_count(count: int, limit: int, what: str) -> None:
@@ -80,6 +87,62 @@ def client_code(today: date, base_url: str) -> tuple[int, str]:
     round_id = round_.id
     (code,) = (code for codes in issue_codes(round_, 1) for code in codes)
     return round_id, link(base_url, code)
+
+
+class LetterExpired(Exception):
+    """The letter waited longer than LETTER_MINUTES: it is gone, and its code with it."""
+
+
+def _letter_hash(letter_id: str) -> str:
+    return hashlib.sha256(letter_id.encode()).hexdigest()
+
+
+def seal_letter(round_id: int, url: str) -> tuple[str, str]:
+    """Keep a cliënt code's link until its letter is downloaded: (the letter's random id, for its address,
+    and the key, for the manager's session only). The database gets the link encrypted with that key, under
+    the hash of the id; so neither the cookie, the address, the logs nor the database holds the code.
+    Letters that waited too long are deleted on the way."""
+    letter_id, key = secrets.token_urlsafe(16), Fernet.generate_key()
+    with transaction():
+        delete_expired_letters()
+        db.session.add(WaitingLetter(letter_hash=_letter_hash(letter_id), round_id=round_id,
+                                     sealed_link=Fernet(key).encrypt(url.encode()),
+                                     expires_at=utcnow() + timedelta(minutes=LETTER_MINUTES)))
+    return letter_id, key.decode()
+
+
+def letter_waiting(letter_id: str) -> int | None:
+    """The round of a letter still waiting for its download; None when it was downloaded, never made, or
+    waited too long (LetterExpired then)."""
+    letter = db.session.get(WaitingLetter, _letter_hash(letter_id))
+    if letter is None:
+        return None
+    if letter.expires_at <= utcnow():
+        raise LetterExpired
+    return letter.round_id
+
+
+def open_letter(letter_id: str, key: str) -> tuple[int, str] | None:
+    """(round id, link) of a waiting letter, once: the row goes with it. None when there is no such letter
+    or the key does not open it; LetterExpired when it waited too long (and is deleted now)."""
+    with transaction():
+        letter = db.session.get(WaitingLetter, _letter_hash(letter_id), with_for_update=True)
+        if letter is None:
+            return None
+        round_id, sealed, expired = letter.round_id, letter.sealed_link, letter.expires_at <= utcnow()
+        db.session.delete(letter)
+    if expired:
+        raise LetterExpired
+    try:
+        return round_id, Fernet(key.encode()).decrypt(sealed, ttl=LETTER_MINUTES * 60).decode()
+    except (InvalidToken, ValueError):  # another session's letter, or past its time by the key's own clock
+        return None
+
+
+def delete_expired_letters() -> int:
+    """Delete the letters past LETTER_MINUTES (in the caller's transaction); how many."""
+    return db.session.execute(delete(WaitingLetter).where(WaitingLetter.expires_at <= utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
 
 
 def _open_client_round(today: date) -> Round:

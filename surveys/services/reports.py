@@ -492,19 +492,30 @@ class FreeTextView:
 
 
 def free_text_answers(questionnaire: Questionnaire, period: Period, *, search: str | None = None,
-                      grade: int | None = None) -> FreeTextView | None:
+                      grade: int | None = None, quarter: str | None = None) -> FreeTextView | None:
     """The free-text answers of the open items, newest first, where they may be read: the period is published
-    and has at least the minimum n of responses; None otherwise. Hidden answers are never in it."""
+    and has at least the minimum n of responses; None otherwise. Hidden answers are never in it.
+
+    ``quarter`` narrows a half-year's answers to one of its quarters, which must be one they may be dated to
+    (``datable_quarters``): the list is then the half-year's answers shown with that quarter, and tells no
+    more than their dates. Any other quarter raises ReportError (a Dutch sentence), also for a period that
+    may not be read, so the refusal does not say which is which."""
+    datable = datable_quarters(questionnaire, period)
+    if quarter is not None and quarter not in datable:
+        raise ReportError(f"De open antwoorden van {quarter[:20]} kunt u niet apart bekijken. "
+                          f"Kies het hele halfjaar of een kwartaal uit de lijst.")
     if not publication.is_published(questionnaire.key, period):
         return None
     responses = aggregates.response_counts(questionnaire.key, [period]).get(str(period), 0)
     if responses < questionnaire.min_n:
         return None
     quarters = included_response_quarters(questionnaire, period)
+    if quarter is not None:  # within the half-year's own quarters: never an answer the half-year holds back
+        quarters = [part for part in (quarters if quarters is not None else [quarter]) if part == quarter]
     grade_item = next((item.key for item in questionnaire.items if item.type == "grade"), None)
     entries = aggregates.free_text_entries([item.key for item in questionnaire.items if item.type == "open"],
                                            period, quarters, search=search, grade_item=grade_item, grade=grade)
-    return FreeTextView(entries, datable_quarters(questionnaire, period))
+    return FreeTextView(entries, datable)
 
 
 def datable_quarters(questionnaire: Questionnaire, period: Period) -> set[str]:

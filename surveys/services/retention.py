@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..models import Answer, AuditEvent, InvitationCode, Response, Round, UsedFormToken
-from . import audit, transaction
+from . import audit, letters, transaction
 
 
 class RetentionError(ValueError):
@@ -86,6 +86,8 @@ def purge(today: date, *, actor: str | None = None) -> PurgeResult:
         # The office tablet's used form tokens past their day: only hashes, so not counted as personal data.
         db.session.execute(delete(UsedFormToken).where(UsedFormToken.expires_on < today)
                            .execution_options(synchronize_session=False))
+        # Cliënt letters never downloaded: their sealed links, past their minutes.
+        letters.delete_expired_letters()
         result = PurgeResult(addresses + other_codes, addresses, texts, cutoff)
         audit.record("purge", actor=actor or "cli", detail=result.summary(), commit=False)
     return result

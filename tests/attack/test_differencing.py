@@ -24,6 +24,7 @@ from scipy import stats
 from surveys.answers import AnswerValue
 from surveys.extensions import db
 from surveys.periods import half_year_of, today
+from surveys.questionnaires import load_questionnaire
 from surveys.services.mail import Address, Mailer, MailSettings, send_invitations
 from surveys.services.questionnaires import current_version
 from surveys.services.responses import NewResponse, store_many
@@ -73,11 +74,27 @@ def get(attacker, url: str) -> bytes:
     return reply.data
 
 
-def item_counts(attacker, questionnaire: str, period: str) -> dict[tuple[str, str], int | None]:
-    """(item, answer) → count from the item CSV; None where the service shows no count."""
+def item_rows(attacker, questionnaire: str, period: str) -> list[dict]:
+    """The item CSV as a manager downloads it: Dutch headers, each answer by its label."""
     text = get(attacker, f"/beheer/downloads/{questionnaire}/vragen.csv?periode={period}").decode("utf-8-sig")
-    return {(row["item"], row["answer"]): int(row["count"]) if row["count"] else None
-            for row in csv.DictReader(io.StringIO(text))}
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def answer_key(questionnaire: str, item: str, code: str | None = None) -> tuple[str, str] | str:
+    """How the item CSV names an item (its question) and, with `code`, one of its answers (its label)."""
+    (definition,) = [entry for entry in load_questionnaire(questionnaire).items if entry.key == item]
+    if code is None:
+        return definition.text.nl
+    (label,) = [option.label.nl for option in definition.answer_options() if option.code == code]
+    return definition.text.nl, label
+
+
+def item_counts(attacker, questionnaire: str, period: str) -> dict[tuple[str, str], int | None]:
+    """(question, answer) → count from the item CSV; None where the service shows no count."""
+    rows = item_rows(attacker, questionnaire, period)
+    counts = {(row["Vraag"], row["Antwoord"]): int(row["Aantal"]) if row["Aantal"] else None for row in rows}
+    assert len(counts) == len(rows), "each row is one answer to one question: no count is lost under another"
+    return counts
 
 
 def raw_rows(attacker, questionnaire: str, period: str) -> list[dict]:
@@ -204,15 +221,17 @@ def test_a_background_summary_does_not_give_the_size_of_a_hidden_group(app, atta
               + [{"P1": 8, "organisation_type": "welzijn"}] * 8)
         publish("2026-H1", questionnaires=("partner",))
     counts = item_counts(attacker, "partner", "2026-H1")
-    assert counts[("organisation_type", "onderwijs")] is None and counts[("organisation_type", "ggd")] is None
-    assert counts[("organisation_type", "welzijn")] == 8
+    assert counts[answer_key("partner", "organisation_type", "onderwijs")] is None
+    assert counts[answer_key("partner", "organisation_type", "ggd")] is None
+    assert counts[answer_key("partner", "organisation_type", "welzijn")] == 8
     page = re.sub(r"<[^>]+>", " ", get(attacker, "/beheer/kpi/partner_cooperation?periode=2026-H1").decode())
     assert "minder dan 5" in page and "niet getoond" in page
     # n of the summary minus the shown counts is the hidden groups together: never below the minimum.
-    rows = list(csv.DictReader(io.StringIO(get(attacker, "/beheer/downloads/partner/vragen.csv?periode=2026-H1")
-                                           .decode("utf-8-sig"))))
-    organisation = [row for row in rows if row["item"] == "organisation_type"]
-    hidden_together = int(organisation[0]["n"]) - sum(int(row["count"]) for row in organisation if row["count"])
+    rows = item_rows(attacker, "partner", "2026-H1")
+    organisation = [row for row in rows if row["Vraag"] == answer_key("partner", "organisation_type")]
+    assert len(organisation) == 7  # six kinds of organisation and "Anders"
+    hidden_together = int(organisation[0]["Aantal antwoorden"]) - sum(
+        int(row["Aantal"]) for row in organisation if row["Aantal"])
     assert hidden_together == 8 >= 5
 
 
@@ -231,8 +250,7 @@ def test_a_hidden_group_shows_no_n_no_response_count_and_no_rate(app, attacker):
     assert "minder dan 5" in page and not re.search(r"\b(n = |Aantal antwoorden \(n\)\s+)4\b", page)
     dashboard = re.sub(r"<[^>]+>", " ", get(attacker, "/beheer/?periode=2026-H1").decode())
     assert "10 %" not in dashboard
-    assert {row["n"] for row in csv.DictReader(io.StringIO(get(
-        attacker, "/beheer/downloads/medewerker/vragen.csv?periode=2026-H1").decode("utf-8-sig")))} == {""}
+    assert {row["Aantal antwoorden"] for row in item_rows(attacker, "medewerker", "2026-H1")} == {""}
 
 
 # --- E: the reference SD --------------------------------------------------------------------------------
@@ -251,8 +269,8 @@ def test_the_reference_sd_gives_nothing_of_an_unpublished_half_year(app, attacke
     assert api(attacker, "2025-H2")["partner_cooperation"]["mean"] is None  # not published: no figure
     n, mean = entry["n"], entry["mean"]
     own = item_counts(attacker, "partner", "2026-H1")
-    grades = [int(answer) for (item, answer), count in own.items() if item == "P1" and answer.isdigit()
-              for _ in range(count or 0)]
+    grades = [int(answer) for (item, answer), count in own.items()
+              if item == answer_key("partner", "P1") and answer.isdigit() for _ in range(count or 0)]
     ss_own = sum((g - mean) ** 2 for g in grades)
     half_width = (entry["ci_high"] - entry["ci_low"]) / 2
     moderated = (half_width / stats.t.ppf(0.975, 30 + n - 1)) ** 2 * n

@@ -153,16 +153,51 @@ def test_a_respondent_follows_the_error_summary_to_each_mistake_and_corrects_it(
                       "C8": "3", "C9": "2", "C10": "x" * 10}
 
 
+def active_element(page) -> str:
+    """The focused element as "tag#id" or "tag[name=...]", to compare with what a keyboard user should reach."""
+    return page.evaluate("""() => {
+      const e = document.activeElement;
+      return e.tagName.toLowerCase() + (e.id ? '#' + e.id : e.name ? `[name=${e.name}]` : '');
+    }""")
+
+
+@pytest.mark.parametrize("follow_the_skip_link", [False, True])
+def test_after_the_skip_link_the_first_tab_stop_is_the_first_question(site, new_page, follow_the_skip_link):
+    """The language button is the form's last tab stop: questions, send, then language. A line at the top,
+    which is no tab stop, tells a reader of the other language where it is."""
+    page = new_page(SIZES["desktop"])
+    site.as_tablet(page)
+    page.goto(f"{site.url}/q/client")
+    page.keyboard.press("Tab")
+    assert active_element(page) == "a" and page.evaluate("document.activeElement.matches('.skip-link')")
+    if follow_the_skip_link:
+        page.keyboard.press("Enter")
+        assert active_element(page) == "main#main"
+    page.keyboard.press("Tab")
+    assert active_element(page) == "input#C1-1"
+    notice = page.locator(".language-notice")
+    assert notice.get_attribute("lang") == "en"
+    assert notice.inner_text() == "This form is also in English. The button is at the end of the form."
+    assert notice.evaluate("e => e.tabIndex") == -1
+    assert notice.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
+    # From the send button, the next tab stop is the language button, and then the page's footer.
+    page.focus("button.button[type=submit]")
+    page.keyboard.press("Tab")
+    assert active_element(page) == "button[name=language]"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('footer') !== null")
+
+
 def test_a_respondent_switches_language_halfway_and_keeps_every_answer(site, new_page):
     """Without JavaScript's help: the language is a button of the form, so the answers go along with it."""
     page = new_page(SIZES["phone"])
     site.as_tablet(page)
     page.goto(f"{site.url}/q/client")
-    # The button comes after the heading and the introduction (the old link sat in the header, before them).
+    # The button comes after the questions and the send button, at the end of the form.
     assert page.evaluate("""() => {
       const button = document.querySelector('button[name=language]');
-      return [document.querySelector('h1'), document.querySelector('.intro')].every(
-        before => before.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING);
+      return button.form !== null && [document.querySelector('#C10-text'), document.querySelector('button.button')]
+        .every(before => before.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING);
     }""")
     page.check("#C1-8")
     page.check("#C4-ja")
@@ -256,7 +291,7 @@ def test_the_next_person_at_the_office_tablet_cannot_go_back_to_the_previous_ans
     site.as_tablet(page)
     page.goto(f"{site.url}/q/client")
     assert page.locator("html").get_attribute("lang") == "nl", "the tablet starts in Dutch"
-    page.click("text=English")
+    page.click("button[name=language]")
     assert page.locator("html").get_attribute("lang") == "en"
     marker = "Mijn buurvrouw weet hier niets van"
     for item, value in GOOD_ANSWERS["client"].items():
