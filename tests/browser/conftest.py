@@ -30,6 +30,14 @@ class Site:
     app: Flask
     tablet: str  # the device token of the office tablet registered here
 
+    def log_in(self, page, email: str, password: str) -> None:
+        """Log in on the management login page as a staff member would, and wait for the dashboard."""
+        page.goto(f"{self.url}/beheer/inloggen")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("button:has-text('Inloggen')")
+        page.wait_for_url(f"{self.url}/beheer/")
+
     def as_tablet(self, page) -> None:
         """Make the page's browser the registered office tablet (its device cookie, as registration sets it)."""
         page.context.add_cookies([{"name": COOKIE, "value": self.tablet, "url": self.url, "httpOnly": True,

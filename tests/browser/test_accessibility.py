@@ -178,11 +178,7 @@ def test_staff_pages_have_no_axe_violations(site, beheerder, new_page):
         link = password_links.token_for(db.session.scalar(select(User).filter_by(email=beheerder)), "reset")
     page.goto(f"{site.url}/beheer/wachtwoord-instellen/{link}")
     found["choose a password"] = axe_violations(page)
-    page.goto(f"{site.url}/beheer/inloggen")
-    page.fill("#email", beheerder)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Inloggen')")
-    page.wait_for_url(f"{site.url}/beheer/")
+    site.log_in(page, beheerder, PASSWORD)
     for path in STAFF_PAGES:
         assert page.goto(f"{site.url}{path}").status == 200, path
         for size in (DESKTOP, PHONE):
@@ -241,11 +237,7 @@ def test_the_kpi_form_passes_axe_empty_with_errors_and_for_a_kpi_with_a_coming_n
         coming = str(half_year_of(periods.today() + timedelta(days=190)))
         kpi_catalogue.store(kpi_catalogue.with_norm("client_goals", coming, ">=", "7,5"), by="kpi-axe@example.nl")
     page = new_page(DESKTOP)
-    page.goto(f"{site.url}/beheer/inloggen")
-    page.fill("#email", "kpi-axe@example.nl")
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Inloggen')")
-    page.wait_for_url(f"{site.url}/beheer/")
+    site.log_in(page, "kpi-axe@example.nl", PASSWORD)
     found = {}
     for path in ("/beheer/kpis", "/beheer/kpis/nieuw", "/beheer/kpis/client_goals/wijzigen"):
         assert page.goto(f"{site.url}{path}").status == 200, path
@@ -281,11 +273,7 @@ def test_a_manager_prints_the_dashboard_on_a4_and_the_kpi_page_of_an_ended_half_
     print view holds every column heading. The KPI page of an ended half-year (contents, percentages with bars,
     the chart's table, free text with its filters and buttons) has no axe violations."""
     page = new_page(DESKTOP)
-    page.goto(f"{site.url}/beheer/inloggen")
-    page.fill("#email", beheerder)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Inloggen')")
-    page.wait_for_url(f"{site.url}/beheer/")
+    site.log_in(page, beheerder, PASSWORD)
     ended = half_year_of(periods.today()).previous()
     assert page.goto(f"{site.url}/beheer/kpi/client_support?periode={ended}").status == 200
     assert axe_violations(page) == []

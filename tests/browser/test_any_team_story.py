@@ -59,11 +59,7 @@ def test_a_new_team_sets_its_profile_changes_the_client_questionnaire_and_reads_
         store_many(first_version, [NewResponse(a_day_this_half_year(), [AnswerValue("C1", value=grade)])
                                    for grade in (6, 7, 7, 8, 9)], channel="paper")
     page = new_page(SIZES["desktop"])
-    page.goto(f"{site.url}/beheer/inloggen")
-    page.fill("#email", "beheer@wijkteamvoorbeeld.nl")
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Inloggen')")
-    page.wait_for_url(f"{site.url}/beheer/")
+    site.log_in(page, "beheer@wijkteamvoorbeeld.nl", PASSWORD)
 
     # The profile, as the beheerder types it.
     page.goto(f"{site.url}/beheer/organisatie")

@@ -340,11 +340,7 @@ def test_a_beheerder_copies_the_client_questionnaire_publishes_it_and_it_is_answ
     with site.app.app_context():
         create_user("vragen@example.nl", PASSWORD, "beheerder")
     page = new_page(SIZES["desktop"])
-    page.goto(f"{site.url}/beheer/inloggen")
-    page.fill("#email", "vragen@example.nl")
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Inloggen')")
-    page.wait_for_url(f"{site.url}/beheer/")
+    site.log_in(page, "vragen@example.nl", PASSWORD)
 
     page.goto(f"{site.url}/beheer/vragenlijsten")
     page.fill("#key", "jeugd")

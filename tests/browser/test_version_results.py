@@ -17,11 +17,7 @@ def test_the_results_per_version_pass_axe(site, new_page):
                                 old_p7=[5, 4, 4, 2, 3])
         publish("2026-H1", questionnaires=("partner",))
     page = new_page(DESKTOP)
-    page.goto(f"{site.url}/beheer/inloggen")
-    page.fill("#email", "manager@example.nl")
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Inloggen')")
-    page.wait_for_url(f"{site.url}/beheer/")
+    site.log_in(page, "manager@example.nl", PASSWORD)
     assert page.goto(f"{site.url}/beheer/kpi/partner_cooperation?periode=2026-H1").status == 200
     assert page.locator("table.versions").count() == 3  # P1 and P10 beside their summaries, P7 on its own
     found = {}
