@@ -201,7 +201,8 @@ def version_rows(html: str, item: str) -> list[list[str]]:
 
 
 def distribution(html: str, item: str) -> dict[str, str]:
-    table = html.split(f"<caption>Verdeling van de antwoorden op {item}</caption>")[1].split("</table>")[0]
+    table = html.split(f'<caption id="verdeling-{item}">Verdeling van de antwoorden op {item}</caption>')[1]
+    table = table.split("</table>")[0]
     return dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', table))
 
 

@@ -30,4 +30,6 @@ def test_the_results_per_version_pass_axe(site, new_page):
     widths = page.eval_on_selector_all(".table-wrap:has(table.versions)",
                                        "boxes => boxes.map(box => box.getBoundingClientRect().right)")
     assert len(widths) == 3 and max(widths) <= PHONE["width"], widths
+    # Nor does the page: the answer distributions with their bars fit (they made it 394 px wide before).
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     assert {check: lines for check, lines in found.items() if lines} == {}
