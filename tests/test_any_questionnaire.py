@@ -16,6 +16,7 @@ from surveys import periods
 from surveys.answers import AnswerValue
 from surveys.extensions import db
 from surveys.formatting import version_outcome
+from surveys.questionnaires import QuestionnaireError
 from surveys.services import kpi_catalogue, reports
 from surveys.services import questionnaires as stored
 from surveys.services.responses import NewResponse, store_many
@@ -338,3 +339,30 @@ def test_the_questionnaires_in_force_cost_one_query_per_request_and_follow_a_pub
         stored.save_draft("jeugd", definition, actor="beheerder@example.nl")
         stored.publish("jeugd", actor="beheerder@example.nl")
         assert stored.in_force_one("jeugd").items[0].text.nl == "Welk cijfer geef jij ons?"
+
+
+def test_a_new_version_must_keep_what_the_kpis_on_it_count(app, client):
+    """Publishing a cliënt questionnaire without C4, or with C1 as a statement, would leave KPIs counting an
+    item that is not there: every KPI page failed once a catalogue was stored. The editor and the import refuse."""
+    with app.app_context():
+        create_user("beheerder@example.nl", PASSWORD, "beheerder")
+        kpi_catalogue.store(kpi_catalogue.with_norm("client_goals", "2027-H2", ">=", "7,5"), by="beheerder@example.nl")
+        without_c4 = stored.draft_of("client")
+        without_c4["items"] = [item for item in without_c4["items"] if item["key"] != "C4"]
+        with pytest.raises(QuestionnaireError) as refused:
+            stored.save_draft("client", without_c4, actor="beheerder@example.nl")
+        assert [(p.field, p.message) for p in refused.value.found] == [
+            ("", "De KPI 'Cliënten die na de hulp zelf weer verder kunnen' telt vraag C4. De vraag 'C4' staat niet "
+                 "in vragenlijst client. Pas eerst de KPI aan bij KPI's en normen.")]
+        c1_agree = stored.draft_of("client")
+        c1_agree["items"][0] = {**c1_agree["items"][0], "type": "agree"}
+        with pytest.raises(QuestionnaireError) as refused:
+            stored.import_definition(c1_agree, actor="beheerder@example.nl")
+        assert [(p.field, p.message) for p in refused.value.found] == [
+            ("items-0-key", "De KPI 'Cliëntwaardering voor de hulp van het Sociaal Team' telt vraag C1. Een "
+                            "gemiddeld cijfer kan alleen bij een cijfervraag. C1 is een stelling. Pas eerst de KPI "
+                            "aan bij KPI's en normen.")]
+        assert stored.current_version("client").version == 1 and not stored.has_draft("client")
+    log_in(client, "beheerder@example.nl")
+    assert client.get("/beheer/").status_code == 200
+    assert client.get("/beheer/kpi/client_self_reliance").status_code == 200

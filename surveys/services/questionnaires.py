@@ -17,6 +17,7 @@ from ..questionnaires import (
     QuestionnaireError,
     load_questionnaire,
     load_questionnaires,
+    parse_kpis,
     parse_questionnaire,
 )
 from . import audit, transaction
@@ -250,9 +251,30 @@ def check(definition: dict, key: str, source: str) -> Questionnaire:
         if raw["key"] in others:
             found.append(Problem(where, f"items-{i}-key",
                                  f"De sleutel '{raw['key']}' hoort al bij vragenlijst '{others[raw['key']]}'."))
+    found += _kpi_problems(definition, questionnaire)
     if found:
         raise QuestionnaireError("\n".join(f"{source}: {p.where}: {p.message}" for p in found), found)
     return questionnaire
+
+
+def _kpi_problems(definition: dict, questionnaire: Questionnaire) -> list[Problem]:
+    """What the KPIs on this questionnaire need of the new wording: each KPI's item, of its type, with its
+    share codes (the catalogue's own check, parse_kpis). Else the reports of every KPI would fail."""
+    from . import kpi_catalogue
+
+    places = {raw["key"]: i for i, raw in enumerate(definition["items"])}
+    problems = []
+    for entry in kpi_catalogue.editable()["kpis"]:
+        if entry["questionnaire"] != questionnaire.key:
+            continue
+        try:
+            parse_kpis({"kpis": [entry]}, "KPI-catalogus", {questionnaire.key: questionnaire})
+        except QuestionnaireError as error:
+            place = places.get(entry["item"])
+            problems += [Problem(f"KPI {entry['key']}", "" if place is None else f"items-{place}-key",
+                                 f"De KPI '{entry['label']['nl']}' telt vraag {entry['item']}. {problem.message} "
+                                 f"Pas eerst de KPI aan bij KPI's en normen.") for problem in error.found]
+    return problems
 
 
 def save_draft(key: str, definition: dict, *, actor: str) -> None:
