@@ -14,6 +14,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
+from datetime import timedelta
 from fractions import Fraction
 
 from flask import g, has_app_context
@@ -108,9 +109,10 @@ def _keep_published(before: tuple[Kpi, ...], after: tuple[Kpi, ...]) -> None:
         changed = [period for period in shown if _rule(was, period) != _rule(kpi, period)]
         if changed:
             last = max(half_year_of(periods.parse_period(period).start) for period in shown)
+            following = half_year_of(last.end + timedelta(days=1))
             found.append(Problem(where, f"{field}-norms",
                                  f"De norm van {kpi.key} is al gebruikt voor de vrijgegeven periode "
-                                 f"{', '.join(changed)}. Een nieuwe norm kan ingaan vanaf {_after(last)}."))
+                                 f"{', '.join(changed)}. Een nieuwe norm kan ingaan vanaf {following}."))
     if found:
         raise QuestionnaireError("\n".join(f"catalogus: {p.where}: {p.message}" for p in found), found)
 
@@ -118,13 +120,6 @@ def _keep_published(before: tuple[Kpi, ...], after: tuple[Kpi, ...]) -> None:
 def _rule(kpi: Kpi, period: str) -> tuple[str, Fraction]:
     norm = kpi.norm_in(periods.parse_period(period))
     return norm.operator, norm.value
-
-
-def _after(half_year) -> str:
-    """The half-year after this one, as a norm's `from` ("2026-H2" → "2027-H1")."""
-    name = str(half_year)
-    year, half = int(name[:4]), int(name[-1])
-    return f"{year}-H2" if half == 1 else f"{year + 1}-H1"
 
 
 def changes(before: tuple[Kpi, ...], after: tuple[Kpi, ...]) -> str:
